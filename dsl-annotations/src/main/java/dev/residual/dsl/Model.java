@@ -1,0 +1,39 @@
+package dev.residual.dsl;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Declares a network. Put it on a public interface whose methods are its layers, each returning
+ * {@code dev.residual.runtime.Layer} and carrying layer annotations ({@link Conv}, {@link Norm}, {@link Relu},
+ * {@link Residual}, {@link Pool}, {@link Dense}, …). Layers run in declaration order; the annotations stacked on one
+ * method apply in the order they are written.
+ *
+ * <pre>{@code
+ * @Model(input = {1, 28, 28}, batch = 128)
+ * public interface Tiny {
+ *     @Conv(filters = 8, kernel = 3, padding = 1) @Norm @Relu Layer stem();
+ *     @Pool(GLOBAL_AVERAGE)                                 Layer pool();
+ *     @Dense(units = 10)                                    Layer logits();
+ * }
+ * }</pre>
+ *
+ * The annotation processor generates {@code TinyNet} (or {@link #className()}), which implements the interface.
+ */
+@Documented
+@Retention(RetentionPolicy.SOURCE)
+@Target(ElementType.TYPE)
+public @interface Model {
+
+    /** The shape of one sample, channels first: {@code {C, H, W}} for images, {@code {features}} for vectors. */
+    int[] input();
+
+    /** The largest batch a call may pass; every buffer is planned for it, and any {@code n ≤ batch} runs. */
+    int batch();
+
+    /** The generated class's simple name; empty means the interface's name followed by {@code Net}. */
+    String className() default "";
+}

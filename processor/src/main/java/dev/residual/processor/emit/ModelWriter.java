@@ -1,0 +1,315 @@
+package dev.residual.processor.emit;
+
+import com.palantir.javapoet.AnnotationSpec;
+import com.palantir.javapoet.ClassName;
+import com.palantir.javapoet.CodeBlock;
+import com.palantir.javapoet.FieldSpec;
+import com.palantir.javapoet.JavaFile;
+import com.palantir.javapoet.MethodSpec;
+import com.palantir.javapoet.TypeSpec;
+import dev.residual.processor.ResidualProcessor;
+import dev.residual.processor.emit.ops.OpEmitter;
+import dev.residual.processor.graph.Graph;
+import dev.residual.processor.graph.Node;
+import dev.residual.processor.graph.Param;
+import dev.residual.processor.graph.Shape;
+import dev.residual.processor.graph.Value;
+import dev.residual.processor.names.Names;
+import dev.residual.processor.plan.MemoryPlan;
+import dev.residual.processor.plan.Step;
+import dev.residual.processor.read.ModelSpec;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import javax.annotation.processing.Filer;
+import javax.lang.model.element.Modifier;
+
+/**
+ * Step 5 of the pipeline: writes the generated class. Its members, in order: shape constants, memory-plan
+ * constants, the parameter table, constructors, {@code forward}, one private method per layer (per block for a
+ * residual stage), and the layer views the user's interface declares.
+ */
+public final class ModelWriter {
+
+    private static final String INDENT = "    ";
+
+    private final ModelSpec spec;
+    private final MemoryPlan plan;
+    private final Graph graph;
+    private final Symbols symbols;
+    private final ClassName className;
+
+    public ModelWriter(ModelSpec spec, MemoryPlan plan) {
+        this.spec = spec;
+        this.plan = plan;
+        this.graph = plan.graph();
+        this.symbols = new Symbols(plan);
+        ClassName model = ClassName.get(spec.element());
+        String simple = spec.className().isEmpty() ? String.join("_", model.simpleNames()) + "Net" : spec.className();
+        this.className = ClassName.get(model.packageName(), simple);
+    }
+
+    /** The generated class's name. */
+    public ClassName className() {
+        return className;
+    }
+
+    public void write(Filer filer) throws IOException {
+        javaFile().writeTo(filer);
+    }
+
+    /** The whole source file. */
+    public JavaFile javaFile() {
+        TypeSpec.Builder type = TypeSpec.classBuilder(className)
+                .addOriginatingElement(spec.element())
+                .addModifiers(Modifier.PUBLIC, Modifier.FINAL)
+                .superclass(Symbols.COMPILED_MODEL)
+                .addSuperinterface(ClassName.get(spec.element()))
+                .addAnnotation(AnnotationSpec.builder(ClassName.get("javax.annotation.processing", "Generated"))
+                        .addMember("value", "$S", ResidualProcessor.class.getName()).build())
+                .addJavadoc(Javadocs.model(spec, plan));
+        shapeConstants(type);
+        memoryConstants(type);
+        type.addField(parameterTable());
+        type.addField(layerTable());
+        constructors(type);
+        forward(type);
+        layerMethods(type);
+        views(type);
+        return JavaFile.builder(className.packageName(), type.build())
+                .indent(INDENT)
+                .skipJavaLangImports(true)
+                .build();
+    }
+
+    private void shapeConstants(TypeSpec.Builder type) {
+        type.addField(intConstant("BATCH", graph.batch(), "The largest batch a call may pass."));
+        Shape in = graph.input().shape(), out = graph.output().shape();
+        type.addField(intConstant("INPUT_SIZE", (int) in.size(), "Floats per input sample: " + in + "."));
+        type.addField(intConstant("OUTPUT_SIZE", (int) out.size(), "Floats per output sample: " + out + "."));
+        shape(type, "INPUT", in);
+        for (Graph.Layer layer : graph.layers()) {
+            shape(type, Names.constant(layer.name()), layer.output().shape());
+        }
+    }
+
+    private void shape(TypeSpec.Builder type, String prefix, Shape shape) {
+        if (shape.image()) {
+            type.addField(intConstant(prefix + "_CHANNELS", shape.channels(), null));
+            type.addField(intConstant(prefix + "_HEIGHT", shape.height(), null));
+            type.addField(intConstant(prefix + "_WIDTH", shape.width(), null));
+        } else {
+            type.addField(intConstant(prefix + "_FEATURES", shape.channels(), null));
+        }
+    }
+
+    private void memoryConstants(TypeSpec.Builder type) {
+        long trainable = graph.params().stream().filter(Param::trainable).mapToLong(Param::size).sum();
+        type.addField(longConstant("PARAMETER_COUNT", trainable, "Trainable parameters.", Modifier.PUBLIC));
+        type.addField(longConstant("PARAMETER_FLOATS", plan.parameterFloats(),
+                "Size of the parameter block (and of the gradient block), in floats.", Modifier.PUBLIC));
+        type.addField(longConstant("BUFFER_FLOATS", plan.bufferFloats(),
+                "Size of the buffer block (running statistics), in floats.", Modifier.PUBLIC));
+        type.addField(longConstant("ACTIVATION_FLOATS", plan.activationFloats(),
+                "Size of the activation block, scratch included, in floats.", Modifier.PUBLIC));
+        for (Param param : graph.params()) {
+            type.addField(longConstant(Symbols.constant(param), plan.offset(param), null, Modifier.PRIVATE));
+        }
+        Set<String> seen = new LinkedHashSet<>();
+        for (Value value : plan.activations().keySet()) {
+            String name = symbols.constant(value);
+            if (seen.add(name)) {
+                type.addField(longConstant(name, plan.offset(value), null, Modifier.PRIVATE));
+            }
+        }
+        type.addField(longConstant("SCRATCH", plan.scratchOffset(), null, Modifier.PRIVATE));
+        type.addField(longConstant("STAGED_INPUT", plan.stagedInput(), null, Modifier.PRIVATE));
+        type.addField(longConstant("STAGED_OUTPUT", plan.stagedOutput(), null, Modifier.PRIVATE));
+    }
+
+    private FieldSpec parameterTable() {
+        CodeBlock.Builder list = CodeBlock.builder().add("$T.of(\n", List.class).indent();
+        List<Param> params = graph.params();
+        for (int i = 0; i < params.size(); i++) {
+            Param param = params.get(i);
+            list.add("new $T($S, new int[] {$L}, $T.Init.$L, $L, $L, $N)$L\n", Symbols.PARAMETER_SPEC,
+                    param.name(), join(param.shape()), Symbols.PARAMETER_SPEC, param.init(), param.fanIn(),
+                    param.trainable(), Symbols.constant(param), i + 1 < params.size() ? "," : "");
+        }
+        list.unindent().add(")");
+        return FieldSpec.builder(listOf(Symbols.PARAMETER_SPEC), "PARAMETERS", Modifier.PRIVATE, Modifier.STATIC,
+                Modifier.FINAL).initializer(list.build()).build();
+    }
+
+    private FieldSpec layerTable() {
+        CodeBlock.Builder list = CodeBlock.builder().add("$T.of(\n", List.class).indent();
+        List<Graph.Layer> layers = graph.layers();
+        for (int i = 0; i < layers.size(); i++) {
+            Graph.Layer layer = layers.get(i);
+            list.add("new $T($S, new int[] {$L}, $N)$L\n", Symbols.LAYER_SPEC, layer.name(),
+                    join(layer.output().shape().dims()), symbols.constant(layer.output()),
+                    i + 1 < layers.size() ? "," : "");
+        }
+        list.unindent().add(")");
+        return FieldSpec.builder(listOf(Symbols.LAYER_SPEC), "LAYERS", Modifier.PRIVATE, Modifier.STATIC,
+                Modifier.FINAL).initializer(list.build()).build();
+    }
+
+    private void constructors(TypeSpec.Builder type) {
+        type.addMethod(MethodSpec.constructorBuilder().addModifiers(Modifier.PUBLIC)
+                .addJavadoc("A model on the default GEMM backend, initialized as PyTorch would from seed 0.\n")
+                .addStatement("this($T.defaultGemm(), 0L)", Symbols.BACKENDS).build());
+        type.addMethod(MethodSpec.constructorBuilder().addModifiers(Modifier.PUBLIC)
+                .addJavadoc("A model on the given backend, initialized as PyTorch would (Kaiming-uniform weights, "
+                        + "unit norms) from a seed.\n")
+                .addParameter(Symbols.GEMM, "gemm")
+                .addParameter(long.class, "seed")
+                .addStatement("super(gemm, BATCH, PARAMETER_FLOATS, BUFFER_FLOATS, ACTIVATION_FLOATS, PARAMETERS, "
+                        + "LAYERS)")
+                .addStatement("initialize(seed)")
+                .build());
+    }
+
+    private void forward(TypeSpec.Builder type) {
+        Shape in = graph.input().shape(), out = graph.output().shape();
+        type.addMethod(MethodSpec.methodBuilder("forward").addModifiers(Modifier.PUBLIC)
+                .addJavadoc(Javadocs.forward(in, out))
+                .addParameter(int.class, "n")
+                .addParameter(Symbols.MEMORY_SEGMENT, "input")
+                .addParameter(Symbols.MEMORY_SEGMENT, "output")
+                .addStatement("checkBatch(n)")
+                .addStatement("checkSize($S, input, (long) n * INPUT_SIZE)", "input")
+                .addStatement("checkSize($S, output, (long) n * OUTPUT_SIZE)", "output")
+                .addStatement("run(n, input, 0L, output, 0L)")
+                .build());
+        type.addMethod(MethodSpec.methodBuilder("forward").addModifiers(Modifier.PUBLIC)
+                .addJavadoc("Runs the network on {@code n} samples held in arrays; see "
+                        + "{@link #forward(int, MemorySegment, MemorySegment)}.\n")
+                .addParameter(int.class, "n")
+                .addParameter(float[].class, "input")
+                .addParameter(float[].class, "output")
+                .addStatement("checkBatch(n)")
+                .addStatement("checkSize($S, input, (long) n * INPUT_SIZE)", "input")
+                .addStatement("checkSize($S, output, (long) n * OUTPUT_SIZE)", "output")
+                .addComment("staged through the activation block: copying between arrays and segments allocates "
+                        + "nothing")
+                .addStatement("$T.copy(input, 0, activations, $T.JAVA_FLOAT, STAGED_INPUT * Float.BYTES, "
+                        + "n * INPUT_SIZE)", Symbols.MEMORY_SEGMENT, Symbols.VALUE_LAYOUT)
+                .addStatement("run(n, activations, STAGED_INPUT, activations, STAGED_OUTPUT)")
+                .addStatement("$T.copy(activations, $T.JAVA_FLOAT, STAGED_OUTPUT * Float.BYTES, output, 0, "
+                        + "n * OUTPUT_SIZE)", Symbols.MEMORY_SEGMENT, Symbols.VALUE_LAYOUT)
+                .build());
+        MethodSpec.Builder run = MethodSpec.methodBuilder("run").addModifiers(Modifier.PRIVATE)
+                .addJavadoc("The forward pass on checked arguments; offsets count floats.\n")
+                .addParameter(int.class, "n")
+                .addParameter(Symbols.MEMORY_SEGMENT, "input")
+                .addParameter(long.class, "inputOffset")
+                .addParameter(Symbols.MEMORY_SEGMENT, "output")
+                .addParameter(long.class, "outputOffset")
+                .addStatement("$T.nchwToChannelMajor(input, inputOffset, $L, $L, $L, n, $L)",
+                        Symbols.kernel("Layout"), in.channels(), in.height(), in.width(),
+                        symbols.tensor(graph.input()));
+        for (Graph.Layer layer : graph.layers()) {
+            run.addStatement("$N(n)", forwardName(layer.name()));
+        }
+        run.addStatement("$T.channelMajorToNchw($L, $L, $L, $L, n, output, outputOffset)", Symbols.kernel("Layout"),
+                symbols.tensor(graph.output()), out.channels(), out.height(), out.width());
+        run.addStatement("lastBatch = n");
+        type.addMethod(run.build());
+    }
+
+    /** One private method per layer method; a residual stage gets one per block, called in order. */
+    private void layerMethods(TypeSpec.Builder type) {
+        for (Graph.Layer layer : graph.layers()) {
+            MethodSpec.Builder method = MethodSpec.methodBuilder(forwardName(layer.name()))
+                    .addModifiers(Modifier.PRIVATE)
+                    .addJavadoc(Javadocs.layer(layer))
+                    .addParameter(int.class, "n");
+            if (layer.blocks().isEmpty()) {
+                method.addCode(steps(layer.nodes()));
+            } else {
+                for (int i = 0; i < layer.blocks().size(); i++) {
+                    List<Node> block = layer.blocks().get(i);
+                    String name = forwardName(layer.name() + "Block" + i);
+                    type.addMethod(MethodSpec.methodBuilder(name)
+                            .addModifiers(Modifier.PRIVATE)
+                            .addJavadoc(Javadocs.block(layer, i, block))
+                            .addParameter(int.class, "n")
+                            .addCode(steps(block))
+                            .build());
+                    method.addStatement("$N(n)", name);
+                }
+            }
+            type.addMethod(method.build());
+        }
+    }
+
+    /** The forward statements of the steps whose head is among the given nodes. */
+    private CodeBlock steps(List<Node> nodes) {
+        CodeBlock.Builder code = CodeBlock.builder();
+        for (Step step : plan.steps()) {
+            if (nodes.contains(step.head())) {
+                code.add("// $L: $L\n", step.head().path(), describe(step));
+                code.add(OpEmitter.of(step.head().op()).forward(step, symbols));
+            }
+        }
+        return code.build();
+    }
+
+    private static String describe(Step step) {
+        List<String> parts = new ArrayList<>();
+        parts.add(step.head().op().describe(step.head().input().shape(), step.head().output().shape()));
+        for (Node fused : step.fused()) {
+            parts.add(fused.op().describe(fused.input().shape(), fused.output().shape()));
+        }
+        return String.join(" + ", parts);
+    }
+
+    private void views(TypeSpec.Builder type) {
+        List<Graph.Layer> layers = graph.layers();
+        for (int i = 0; i < layers.size(); i++) {
+            type.addMethod(MethodSpec.methodBuilder(layers.get(i).name())
+                    .addAnnotation(Override.class)
+                    .addModifiers(Modifier.PUBLIC)
+                    .returns(Symbols.LAYER)
+                    .addStatement("return layer($L)", i)
+                    .build());
+        }
+    }
+
+    static String forwardName(String layer) {
+        return Names.identifier(layer) + "Forward";
+    }
+
+    private static FieldSpec intConstant(String name, int value, String doc) {
+        FieldSpec.Builder field = FieldSpec.builder(int.class, name, Modifier.PUBLIC, Modifier.STATIC, Modifier.FINAL)
+                .initializer("$L", value);
+        if (doc != null) {
+            field.addJavadoc(doc + "\n");
+        }
+        return field.build();
+    }
+
+    private static FieldSpec longConstant(String name, long value, String doc, Modifier visibility) {
+        FieldSpec.Builder field = FieldSpec.builder(long.class, name, visibility, Modifier.STATIC, Modifier.FINAL)
+                .initializer("$LL", value);
+        if (doc != null) {
+            field.addJavadoc(doc + "\n");
+        }
+        return field.build();
+    }
+
+    private static com.palantir.javapoet.ParameterizedTypeName listOf(ClassName element) {
+        return com.palantir.javapoet.ParameterizedTypeName.get(ClassName.get(List.class), element);
+    }
+
+    private static String join(int[] values) {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < values.length; i++) {
+            text.append(i == 0 ? "" : ", ").append(values[i]);
+        }
+        return text.toString();
+    }
+}

@@ -1,0 +1,24 @@
+package dev.residual.processor.emit.ops;
+
+import com.palantir.javapoet.CodeBlock;
+import dev.residual.processor.emit.Symbols;
+import dev.residual.processor.graph.Node;
+import dev.residual.processor.graph.Op;
+import dev.residual.processor.graph.Shape;
+import dev.residual.processor.plan.Step;
+
+/** Convolution: im2col (skipped for 1×1 stride 1) and one GEMM per layer, then the bias. */
+record ConvEmitter(Op.Conv conv) implements OpEmitter {
+
+    @Override
+    public CodeBlock forward(Step step, Symbols symbols) {
+        Node node = step.head();
+        Shape in = node.input().shape();
+        return CodeBlock.builder().addStatement("$T.forward(gemm, $L, $L, $L, $L, n, $L, $L, $L, $L, $L, $L, $L, $L)",
+                Symbols.kernel("Conv2d"), symbols.tensor(node.input()), in.channels(), in.height(), in.width(),
+                symbols.tensor(node.params().get(0)), conv.filters(), conv.kernel(), conv.stride(), conv.padding(),
+                conv.bias() ? symbols.tensor(node.params().get(1)) : Emit.NONE, symbols.tensor(node.output()),
+                symbols.scratch()).build();
+    }
+
+}

@@ -1,0 +1,22 @@
+package dev.residual.processor.emit.ops;
+
+import com.palantir.javapoet.CodeBlock;
+import dev.residual.processor.emit.Symbols;
+import dev.residual.processor.graph.Node;
+import dev.residual.processor.graph.Op;
+import dev.residual.processor.graph.Shape;
+import dev.residual.processor.plan.Step;
+
+/** Layer norm over every feature of a sample, with a scale and shift per feature. */
+record LayerNormEmitter(Op.LayerNorm norm) implements OpEmitter {
+
+    @Override
+    public CodeBlock forward(Step step, Symbols symbols) {
+        Node node = step.head();
+        Shape shape = node.input().shape();
+        return CodeBlock.builder().addStatement("$T.forward($L, $L, $L, n, $L, $L, $L, $L, $L, $L)",
+                Symbols.kernel("LayerNorm"), symbols.tensor(node.input()), shape.channels(), shape.spatial(),
+                symbols.tensor(node.params().get(0)), symbols.tensor(node.params().get(1)),
+                Emit.floatLiteral(norm.eps()), symbols.tensor(node.output()), Emit.NONE, Emit.NONE).build();
+    }
+}

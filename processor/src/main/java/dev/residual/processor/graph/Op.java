@@ -1,0 +1,79 @@
+package dev.residual.processor.graph;
+
+/**
+ * What a node computes. Each op's forward and backward are emitted side by side by its emitter in
+ * {@code dev.residual.processor.emit.ops}, and run by the kernels in {@code dev.residual.runtime.ops}.
+ */
+public sealed interface Op {
+
+    /** A short description for Javadoc, e.g. {@code conv 3×3 stride 2 pad 1, 16→32}. */
+    String describe(Shape in, Shape out);
+
+    record Conv(int filters, int kernel, int stride, int padding, boolean bias) implements Op {
+        public String describe(Shape in, Shape out) {
+            return "conv " + kernel + "×" + kernel + " stride " + stride + " pad " + padding + ", " + in.channels()
+                    + "→" + filters + (bias ? " with bias" : "");
+        }
+    }
+
+    record BatchNorm(double eps, double momentum) implements Op {
+        public String describe(Shape in, Shape out) {
+            return "batch norm over " + in.channels() + " channels, eps " + eps + ", momentum " + momentum;
+        }
+    }
+
+    record LayerNorm(double eps) implements Op {
+        public String describe(Shape in, Shape out) {
+            return "layer norm over " + in + ", eps " + eps;
+        }
+    }
+
+    record GroupNorm(int groups, double eps) implements Op {
+        public String describe(Shape in, Shape out) {
+            return "group norm, " + groups + " groups of " + in.channels() / groups + " channels, eps " + eps;
+        }
+    }
+
+    record Relu() implements Op {
+        public String describe(Shape in, Shape out) {
+            return "ReLU";
+        }
+    }
+
+    record Gelu(boolean tanh) implements Op {
+        public String describe(Shape in, Shape out) {
+            return tanh ? "GELU (tanh approximation)" : "GELU";
+        }
+    }
+
+    record MaxPool(int size, int stride, int padding) implements Op {
+        public String describe(Shape in, Shape out) {
+            return "max pool " + size + "×" + size + " stride " + stride + " pad " + padding;
+        }
+    }
+
+    record AvgPool(int size, int stride, int padding) implements Op {
+        public String describe(Shape in, Shape out) {
+            return "average pool " + size + "×" + size + " stride " + stride + " pad " + padding;
+        }
+    }
+
+    record GlobalAvgPool() implements Op {
+        public String describe(Shape in, Shape out) {
+            return "global average pool";
+        }
+    }
+
+    record Dense(int units, boolean bias) implements Op {
+        public String describe(Shape in, Shape out) {
+            return "dense " + in.size() + "→" + units + (bias ? " with bias" : "");
+        }
+    }
+
+    /** The residual add: {@code inputs[0] + inputs[1]} (the branch, then the shortcut). */
+    record Add() implements Op {
+        public String describe(Shape in, Shape out) {
+            return "residual add";
+        }
+    }
+}

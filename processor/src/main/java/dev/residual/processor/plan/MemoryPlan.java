@@ -1,0 +1,51 @@
+package dev.residual.processor.plan;
+
+import dev.residual.processor.graph.Graph;
+import dev.residual.processor.graph.Param;
+import dev.residual.processor.graph.Value;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Step 4's result: where every tensor lives. Offsets and sizes count floats; every offset is a multiple of 16
+ * floats (64 bytes) from the start of its block, and every block starts 64-byte aligned.
+ *
+ * @param graph             the graph planned
+ * @param steps             the forward pass as fused kernel calls, in order
+ * @param parameters        trainable parameters → offset in the parameter block
+ * @param parameterFloats   size of the parameter block (the gradient block has the same layout)
+ * @param buffers           running statistics → offset in the buffer block
+ * @param bufferFloats      size of the buffer block
+ * @param activations       every value → offset in the activation block (fused values share their step's offset)
+ * @param scratchOffset     start of the scratch area (im2col, flattening) inside the activation block
+ * @param stagedInput       where array inputs are staged (sample-major, as the caller passes them)
+ * @param stagedOutput      where array outputs are staged before they are copied out
+ * @param activationFloats  size of the activation block, scratch and staging included
+ */
+public record MemoryPlan(Graph graph, List<Step> steps, Map<Param, Long> parameters, long parameterFloats,
+                         Map<Param, Long> buffers, long bufferFloats, Map<Value, Long> activations,
+                         long scratchOffset, long stagedInput, long stagedOutput, long activationFloats) {
+
+    /** Alignment of every tensor, in floats: 64 bytes, a cache line and an AVX-512 vector. */
+    public static final int ALIGN = 16;
+
+    public long offset(Param param) {
+        Long offset = param.trainable() ? parameters.get(param) : buffers.get(param);
+        if (offset == null) {
+            throw new IllegalArgumentException("unplanned parameter " + param);
+        }
+        return offset;
+    }
+
+    public long offset(Value value) {
+        Long offset = activations.get(value);
+        if (offset == null) {
+            throw new IllegalArgumentException("unplanned value " + value);
+        }
+        return offset;
+    }
+
+    static long align(long floats) {
+        return (floats + ALIGN - 1) / ALIGN * ALIGN;
+    }
+}

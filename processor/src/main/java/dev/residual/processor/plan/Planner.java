@@ -1,0 +1,122 @@
+package dev.residual.processor.plan;
+
+import dev.residual.processor.graph.Graph;
+import dev.residual.processor.graph.Node;
+import dev.residual.processor.graph.Op;
+import dev.residual.processor.graph.Param;
+import dev.residual.processor.graph.Shape;
+import dev.residual.processor.graph.Value;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Step 4 of the pipeline: fuses element-wise nodes into the kernel call before them and lays out the three memory
+ * blocks. Every value keeps its own memory (planned for the largest batch) so that each layer's output stays
+ * readable after a forward pass and is there for the backward pass; only fused values share.
+ */
+public final class Planner {
+
+    public MemoryPlan plan(Graph graph) {
+        List<Step> steps = fuse(graph);
+        Map<Param, Long> parameters = new LinkedHashMap<>();
+        Map<Param, Long> buffers = new LinkedHashMap<>();
+        long parameterFloats = 0, bufferFloats = 0;
+        for (Param param : graph.params()) {
+            if (param.trainable()) {
+                parameters.put(param, parameterFloats);
+                parameterFloats += MemoryPlan.align(param.size());
+            } else {
+                buffers.put(param, bufferFloats);
+                bufferFloats += MemoryPlan.align(param.size());
+            }
+        }
+        Map<Value, Long> activations = new LinkedHashMap<>();
+        long batch = graph.batch();
+        long activationFloats = MemoryPlan.align(batch * graph.input().shape().size());
+        activations.put(graph.input(), 0L);
+        long scratch = 0;
+        for (Step step : steps) {
+            long offset = activationFloats;
+            activationFloats += MemoryPlan.align(batch * step.output().shape().size());
+            activations.put(step.head().output(), offset);
+            for (Node fused : step.fused()) {
+                activations.put(fused.output(), offset);
+            }
+            scratch = Math.max(scratch, scratchFloats(step.head(), graph.batch()));
+        }
+        long scratchOffset = activationFloats;
+        activationFloats += MemoryPlan.align(scratch);
+        long stagedInput = activationFloats;
+        activationFloats += MemoryPlan.align(batch * graph.input().shape().size());
+        long stagedOutput = activationFloats;
+        activationFloats += MemoryPlan.align(batch * graph.output().shape().size());
+        return new MemoryPlan(graph, steps, parameters, parameterFloats, buffers, bufferFloats, activations,
+                scratchOffset, stagedInput, stagedOutput, activationFloats);
+    }
+
+    /** Floats of scratch a node needs: the im2col matrix of a convolution, the flattened input of a dense layer. */
+    public static long scratchFloats(Node node, int batch) {
+        Shape in = node.input().shape(), out = node.output().shape();
+        return switch (node.op()) {
+            case Op.Conv conv when needsIm2col(conv) ->
+                    (long) in.channels() * conv.kernel() * conv.kernel() * batch * out.spatial();
+            case Op.Dense dense when in.image() && in.spatial() > 1 -> in.size() * batch;
+            default -> 0;
+        };
+    }
+
+    /** A 1×1 convolution with stride 1 and no padding multiplies the input directly. */
+    public static boolean needsIm2col(Op.Conv conv) {
+        return !(conv.kernel() == 1 && conv.stride() == 1 && conv.padding() == 0);
+    }
+
+    /**
+     * Groups nodes into kernel calls: batch norm → [add] → [activation], and add → [activation], when each absorbed
+     * node is the only reader of the value before it.
+     */
+    static List<Step> fuse(Graph graph) {
+        Map<Value, Integer> readers = new HashMap<>();
+        for (Node node : graph.nodes()) {
+            for (Value input : node.inputs()) {
+                readers.merge(input, 1, Integer::sum);
+            }
+        }
+        List<Node> nodes = graph.nodes();
+        List<Step> steps = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            Node head = nodes.get(i);
+            List<Node> fused = new ArrayList<>();
+            if (head.op() instanceof Op.BatchNorm || head.op() instanceof Op.Add) {
+                Node last = head;
+                if (head.op() instanceof Op.BatchNorm && absorbs(nodes, i + 1, last, readers, graph, Op.Add.class)) {
+                    last = nodes.get(++i);
+                    fused.add(last);
+                }
+                if (absorbs(nodes, i + 1, last, readers, graph, Op.Relu.class)) {
+                    fused.add(nodes.get(++i));
+                }
+            }
+            steps.add(new Step(head, List.copyOf(fused)));
+        }
+        return steps;
+    }
+
+    /** Whether node {@code index} is of the given type, reads {@code previous}'s output first, and is its only reader. */
+    private static boolean absorbs(List<Node> nodes, int index, Node previous, Map<Value, Integer> readers,
+                                   Graph graph, Class<? extends Op> type) {
+        if (index >= nodes.size()) {
+            return false;
+        }
+        Node next = nodes.get(index);
+        return type.isInstance(next.op()) && next.input().equals(previous.output())
+                && readers.getOrDefault(previous.output(), 0) == 1 && !previous.output().equals(graph.output())
+                && !isLayerOutput(graph, previous.output());
+    }
+
+    private static boolean isLayerOutput(Graph graph, Value value) {
+        return graph.layers().stream().anyMatch(layer -> layer.output().equals(value));
+    }
+}

@@ -1,0 +1,20 @@
+package dev.residual.processor.read;
+
+import java.util.List;
+import java.util.Map;
+import javax.lang.model.element.AnnotationMirror;
+import javax.lang.model.element.TypeElement;
+
+/**
+ * A {@code @Model} interface as written: its attributes, its layer methods in declaration order, and every block it
+ * reaches (by block interface name), read once each.
+ */
+public record ModelSpec(TypeElement element, AnnotationMirror mirror, List<Integer> input, int batch,
+                        String className, List<LayerSpec> layers, Map<String, BlockSpec> blocks) {
+
+    /** The block a residual op names, or null when it names no readable interface. */
+    public BlockSpec block(OpSpec residual) {
+        TypeElement type = residual.typeValue("block");
+        return type == null ? null : blocks.get(type.getQualifiedName().toString());
+    }
+}

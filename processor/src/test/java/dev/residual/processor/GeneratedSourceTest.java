@@ -1,0 +1,145 @@
+package dev.residual.processor;
+
+import static com.google.testing.compile.CompilationSubject.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.testing.compile.Compilation;
+import com.google.testing.compile.Compilation.Status;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.classfile.Attributes;
+import java.lang.classfile.ClassFile;
+import java.lang.classfile.ClassModel;
+import java.lang.classfile.MethodModel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.tools.JavaFileObject;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The generated sources, compared as plain text with golden files (so a change to the generator shows up as a
+ * readable diff in review), their stability across builds, and the size of every generated method.
+ *
+ * <p>To accept a deliberate change: run with {@code -Dresidual.updateGolden=true} once, review the diff of
+ * {@code src/test/resources/golden}, commit it.
+ */
+class GeneratedSourceTest {
+
+    static final String TINY = """
+            @Model(input = {1, 12, 12}, batch = 4)
+            public interface Tiny {
+                @Conv(filters = 4, kernel = 3, padding = 1) @Norm @Relu Layer stem();
+                @Pool(value = MAX, size = 2) Layer down();
+                @Dense(units = 3) Layer logits();
+            }
+            """;
+
+    static final String TINY_RESIDUAL = """
+            @Model(input = {2, 7, 7}, batch = 3)
+            public interface TinyResidual {
+                @Conv(filters = 4, kernel = 3, padding = 1) @Norm @Relu Layer stem();
+                @Residual(block = Pair.class, repeat = 2, filters = 8, stride = 2) Layer stage();
+                @Pool(GLOBAL_AVERAGE) Layer pool();
+                @Dense(units = 2) Layer logits();
+
+                @Block interface Pair {
+                    @Conv(kernel = 3, padding = 1, stride = Conv.BLOCK) @Norm @Relu Layer conv1();
+                    @Conv(kernel = 3, padding = 1) @Norm Layer conv2();
+                }
+            }
+            """;
+
+    private static String generated(String model, String body) {
+        Compilation compilation = Sources.compile(Sources.model(model, body));
+        assertEquals(Status.SUCCESS, compilation.status(), () -> compilation.diagnostics().toString());
+        try {
+            return compilation.generatedSourceFile("test." + model + "Net").orElseThrow().getCharContent(true)
+                    .toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void assertMatchesGolden(String model, String body) throws IOException {
+        String resource = "golden/" + model + "Net.java.txt";
+        if (Boolean.getBoolean("residual.updateGolden")) {
+            Files.writeString(Path.of("src/test/resources", resource), generated(model, body), StandardCharsets.UTF_8);
+            return;
+        }
+        try (InputStream in = GeneratedSourceTest.class.getClassLoader().getResourceAsStream(resource)) {
+            assertTrue(in != null, "missing " + resource + "; run with -Dresidual.updateGolden=true");
+            String golden = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(Sources.compile(Sources.model(model, body))).generatedSourceFile("test." + model + "Net")
+                    .contentsAsUtf8String().isEqualTo(golden);
+        }
+    }
+
+    @Test
+    void tinyMatchesGolden() throws IOException {
+        assertMatchesGolden("Tiny", TINY);
+    }
+
+    @Test
+    void tinyResidualMatchesGolden() throws IOException {
+        assertMatchesGolden("TinyResidual", TINY_RESIDUAL);
+    }
+
+    @Test
+    void outputIsByteIdenticalAcrossBuilds() {
+        assertEquals(generated("TinyResidual", TINY_RESIDUAL), generated("TinyResidual", TINY_RESIDUAL));
+    }
+
+    @Test
+    void generatedSourceHasNoTimestamp() {
+        String source = generated("Tiny", TINY);
+        assertTrue(source.contains("@Generated(\"dev.residual.processor.ResidualProcessor\")"), source);
+        assertTrue(!source.contains("date ="), source);
+    }
+
+    /** HotSpot does not JIT-compile a method above 8,000 bytes of bytecode; stay well under it. */
+    @Test
+    void everyGeneratedMethodIsWellUnderTheJitLimit() {
+        String resnet = """
+                @Model(input = {1, 28, 28}, batch = 128)
+                public interface Deep {
+                    @Conv(filters = 16, kernel = 3, padding = 1) @Norm @Relu Layer stem();
+                    @Residual(block = Basic.class, repeat = 18, filters = 16) Layer stage1();
+                    @Residual(block = Basic.class, repeat = 18, filters = 32, stride = 2) Layer stage2();
+                    @Residual(block = Basic.class, repeat = 18, filters = 64, stride = 2) Layer stage3();
+                    @Pool(GLOBAL_AVERAGE) Layer pool();
+                    @Dense(units = 10) Layer logits();
+
+                    @Block interface Basic {
+                        @Conv(kernel = 3, padding = 1, stride = Conv.BLOCK) @Norm @Relu Layer conv1();
+                        @Conv(kernel = 3, padding = 1) @Norm Layer conv2();
+                    }
+                }
+                """; // ResNet-110
+        Compilation compilation = Sources.compile(Sources.model("Deep", resnet));
+        assertEquals(Status.SUCCESS, compilation.status(), () -> compilation.diagnostics().toString());
+        JavaFileObject classFile = compilation.generatedFile(javax.tools.StandardLocation.CLASS_OUTPUT,
+                "test/DeepNet.class").orElseThrow();
+        ClassModel model = ClassFile.of().parse(bytes(classFile));
+        int methods = 0;
+        for (MethodModel method : model.methods()) {
+            String name = method.methodName().stringValue();
+            int size = method.findAttribute(Attributes.code()).map(code -> code.codeLength()).orElse(0);
+            // The static initializer runs once, in the interpreter; only the 64 KiB class-file limit applies to it.
+            int limit = name.equals("<clinit>") ? 65_535 / 2 : 2_000;
+            assertTrue(size <= limit, name + " has " + size + " bytes of bytecode, limit " + limit);
+            methods++;
+        }
+        assertTrue(methods > 50, "one method per layer and block expected, found " + methods);
+    }
+
+    private static byte[] bytes(JavaFileObject file) {
+        try (InputStream in = file.openInputStream()) {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

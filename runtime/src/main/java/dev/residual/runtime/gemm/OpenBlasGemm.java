@@ -1,0 +1,167 @@
+package dev.residual.runtime.gemm;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.ref.Reference;
+import java.nio.file.Path;
+
+/**
+ * OpenBLAS's {@code cblas_sgemm} through a Panama downcall.
+ *
+ * <p>Pointers are passed as {@code long} addresses ({@code segment.address() + offset}): on x86-64 System V a pointer
+ * and a 64-bit integer travel in the same registers, and passing the address avoids creating a slice object per call,
+ * so a call allocates nothing. The segments are kept reachable across the call with
+ * {@link Reference#reachabilityFence}. No {@code Linker.Option.critical}: a large GEMM would hold up the garbage
+ * collector for every thread.
+ */
+public final class OpenBlasGemm implements Gemm {
+
+    private static final int CBLAS_ROW_MAJOR = 101;
+    private static final int CBLAS_NO_TRANS = 111;
+    private static final int CBLAS_TRANS = 112;
+
+    private final MethodHandle sgemm;
+    private final MethodHandle sgemm64;
+    private final MethodHandle setNumThreads;
+    private final MethodHandle getNumThreads;
+    private final Path path;
+    private final String source;
+    private final String config;
+    private final String coreName;
+    private final boolean int64;
+
+    /** Loads OpenBLAS as {@link OpenBlasLocator#fromEnvironment()} finds it. */
+    public static OpenBlasGemm load() {
+        return new OpenBlasGemm(OpenBlasLocator.fromEnvironment().locate());
+    }
+
+    /** Binds the functions of an opened library; a missing symbol is a {@link NativeLibraryException}. */
+    public OpenBlasGemm(OpenBlasLocator.Located library) {
+        Linker linker = Linker.nativeLinker();
+        SymbolLookup symbols = library.symbols();
+        this.path = library.path();
+        this.source = library.source();
+        MethodHandle getConfig = bind(linker, symbols, "openblas_get_config", FunctionDescriptor.of(ValueLayout.ADDRESS));
+        MethodHandle getCore = bind(linker, symbols, "openblas_get_corename", FunctionDescriptor.of(ValueLayout.ADDRESS));
+        this.config = cString(getConfig);
+        this.coreName = cString(getCore);
+        // An INTERFACE64 build takes 64-bit integers for every size and leading dimension.
+        this.int64 = config.contains("USE64BITINT");
+        ValueLayout integer = int64 ? ValueLayout.JAVA_LONG : ValueLayout.JAVA_INT;
+        this.setNumThreads = bind(linker, symbols, "openblas_set_num_threads", FunctionDescriptor.ofVoid(integer));
+        this.getNumThreads = bind(linker, symbols, "openblas_get_num_threads", FunctionDescriptor.of(ValueLayout.JAVA_INT));
+        FunctionDescriptor descriptor = FunctionDescriptor.ofVoid(
+                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,   // order, transA, transB
+                integer, integer, integer,                                          // m, n, k
+                ValueLayout.JAVA_FLOAT, ValueLayout.JAVA_LONG, integer,             // alpha, A, lda
+                ValueLayout.JAVA_LONG, integer,                                     // B, ldb
+                ValueLayout.JAVA_FLOAT, ValueLayout.JAVA_LONG, integer);            // beta, C, ldc
+        MethodHandle handle = bind(linker, symbols, "cblas_sgemm", descriptor);
+        this.sgemm = int64 ? null : handle;
+        this.sgemm64 = int64 ? handle : null;
+    }
+
+    @Override
+    public void sgemm(boolean transA, boolean transB, int m, int n, int k,
+                      float alpha, MemorySegment a, long aOffset, int lda,
+                      MemorySegment b, long bOffset, int ldb,
+                      float beta, MemorySegment c, long cOffset, int ldc) {
+        GemmArguments.check(transA, transB, m, n, k, a, aOffset, lda, b, bOffset, ldb, c, cOffset, ldc);
+        GemmArguments.requireNative(a, b, c);
+        long aAddress = a.address() + aOffset * Float.BYTES;
+        long bAddress = b.address() + bOffset * Float.BYTES;
+        long cAddress = c.address() + cOffset * Float.BYTES;
+        int ta = transA ? CBLAS_TRANS : CBLAS_NO_TRANS;
+        int tb = transB ? CBLAS_TRANS : CBLAS_NO_TRANS;
+        try {
+            if (sgemm != null) {
+                sgemm.invokeExact(CBLAS_ROW_MAJOR, ta, tb, m, n, k, alpha, aAddress, lda, bAddress, ldb, beta,
+                        cAddress, ldc);
+            } else {
+                sgemm64.invokeExact(CBLAS_ROW_MAJOR, ta, tb, (long) m, (long) n, (long) k, alpha, aAddress,
+                        (long) lda, bAddress, (long) ldb, beta, cAddress, (long) ldc);
+            }
+        } catch (Throwable t) {
+            throw new IllegalStateException("cblas_sgemm failed", t);
+        } finally {
+            Reference.reachabilityFence(a);
+            Reference.reachabilityFence(b);
+            Reference.reachabilityFence(c);
+        }
+    }
+
+    @Override
+    public int threads() {
+        try {
+            return (int) getNumThreads.invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException("openblas_get_num_threads failed", t);
+        }
+    }
+
+    @Override
+    public void setThreads(int threads) {
+        GemmArguments.checkThreads(threads);
+        try {
+            if (int64) {
+                setNumThreads.invokeExact((long) threads);
+            } else {
+                setNumThreads.invokeExact(threads);
+            }
+        } catch (Throwable t) {
+            throw new IllegalStateException("openblas_set_num_threads failed", t);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "openblas";
+    }
+
+    @Override
+    public String describe() {
+        return "OpenBLAS " + config.trim() + " (core " + coreName + ", " + threads() + " threads) from " + source
+                + ": " + path;
+    }
+
+    /** Where the library was loaded from. */
+    public Path path() {
+        return path;
+    }
+
+    /** How it was found: explicit path, system library, or the bundled jar. */
+    public String source() {
+        return source;
+    }
+
+    /** What {@code openblas_get_config} says (version, build options, threading model). */
+    public String config() {
+        return config;
+    }
+
+    /** What {@code openblas_get_corename} says: the kernel family chosen for this CPU. */
+    public String coreName() {
+        return coreName;
+    }
+
+    private static MethodHandle bind(Linker linker, SymbolLookup symbols, String name, FunctionDescriptor descriptor) {
+        MemorySegment symbol = symbols.find(name).orElseThrow(() -> new NativeLibraryException(
+                "The library loaded as OpenBLAS lacks a function it needs:",
+                java.util.List.of(name + ": symbol not found"),
+                "Point -D" + OpenBlasLocator.PATH_PROPERTY + " at a real OpenBLAS build (0.3.x)."));
+        return linker.downcallHandle(symbol, descriptor);
+    }
+
+    private static String cString(MethodHandle function) {
+        try {
+            MemorySegment pointer = (MemorySegment) function.invokeExact();
+            return pointer.equals(MemorySegment.NULL) ? "" : pointer.reinterpret(4096).getString(0);
+        } catch (Throwable t) {
+            throw new IllegalStateException("could not read a string from OpenBLAS", t);
+        }
+    }
+}

@@ -1,0 +1,194 @@
+package dev.residual.runtime.model;
+
+import dev.residual.runtime.Layer;
+import dev.residual.runtime.Tensor;
+import dev.residual.runtime.gemm.Gemm;
+import dev.residual.runtime.io.Safetensors;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * What every generated model class extends: its memory blocks, its parameters by name, checkpoints, views of its
+ * layers. The generated subclass adds the shapes as constants and the forward (and backward) code.
+ *
+ * <p>Memory: three 64-byte-aligned off-heap blocks, allocated once — parameters (trainable, in execution order),
+ * buffers (batch-norm running statistics) and activations (every layer's output for the largest batch, then scratch).
+ * An instance is used by one thread at a time; {@link #close()} frees the memory.
+ */
+public abstract class CompiledModel implements AutoCloseable {
+
+    private static final long ALIGNMENT = 64;
+
+    protected final Gemm gemm;
+    protected final MemorySegment parameters;
+    protected final MemorySegment buffers;
+    protected final MemorySegment activations;
+    private final Arena arena;
+    private final List<ParameterSpec> specs;
+    private final Map<String, Tensor> state = new LinkedHashMap<>();
+    private final List<Layer> layers = new ArrayList<>();
+    private final int batchCapacity;
+    /** The batch of the last forward pass, which sizes the layer output views. */
+    protected int lastBatch;
+
+    protected CompiledModel(Gemm gemm, int batchCapacity, long parameterFloats, long bufferFloats,
+                            long activationFloats, List<ParameterSpec> specs, List<LayerSpec> layerSpecs) {
+        this.gemm = gemm;
+        this.batchCapacity = batchCapacity;
+        this.arena = Arena.ofShared();
+        this.parameters = allocate(parameterFloats);
+        this.buffers = allocate(bufferFloats);
+        this.activations = allocate(activationFloats);
+        this.specs = List.copyOf(specs);
+        for (ParameterSpec spec : specs) {
+            MemorySegment block = spec.trainable() ? parameters : buffers;
+            MemorySegment slice = block.asSlice(spec.offset() * Float.BYTES, spec.size() * Float.BYTES);
+            state.put(spec.name(), new Tensor(spec.name(), spec.shape(), slice));
+        }
+        for (LayerSpec layer : layerSpecs) {
+            layers.add(new LayerView(this, layer));
+        }
+    }
+
+    private MemorySegment allocate(long floats) {
+        return arena.allocate(Math.max(floats, 1) * Float.BYTES, ALIGNMENT);
+    }
+
+    /** Fills every parameter as PyTorch's defaults do, from a seed: the same seed gives the same model. */
+    public final void initialize(long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        for (ParameterSpec spec : specs) {
+            Tensor tensor = state.get(spec.name());
+            switch (spec.init()) {
+                case ONES -> {
+                    for (long i = 0; i < spec.size(); i++) {
+                        tensor.set(i, 1f);
+                    }
+                }
+                case ZEROS -> tensor.data().fill((byte) 0);
+                case KAIMING_UNIFORM, FAN_IN_UNIFORM -> {
+                    // kaiming_uniform_(a=√5) has gain √(2/(1+5)) and bound gain·√(3/fanIn) = 1/√fanIn, the same
+                    // bound PyTorch uses for biases.
+                    double bound = 1.0 / Math.sqrt(spec.fanIn());
+                    for (long i = 0; i < spec.size(); i++) {
+                        tensor.set(i, (float) ((random.nextDouble() * 2 - 1) * bound));
+                    }
+                }
+            }
+        }
+    }
+
+    /** The largest batch a call may pass. */
+    public final int batchCapacity() {
+        return batchCapacity;
+    }
+
+    /** The GEMM backend this model runs on. */
+    public final Gemm gemm() {
+        return gemm;
+    }
+
+    /** Trainable parameters, in execution order, as views into the parameter block. */
+    public final List<Tensor> parameters() {
+        return specs.stream().filter(ParameterSpec::trainable).map(spec -> state.get(spec.name())).toList();
+    }
+
+    /** Running statistics, as views into the buffer block. */
+    public final List<Tensor> buffers() {
+        return specs.stream().filter(spec -> !spec.trainable()).map(spec -> state.get(spec.name())).toList();
+    }
+
+    /** Parameters and buffers together, as a checkpoint holds them. */
+    public final List<Tensor> stateDict() {
+        return List.copyOf(state.values());
+    }
+
+    /** One tensor of {@link #stateDict()} by name. */
+    public final Tensor tensor(String name) {
+        Tensor tensor = state.get(name);
+        if (tensor == null) {
+            throw new IllegalArgumentException("no tensor named " + name + "; names: " + state.keySet());
+        }
+        return tensor;
+    }
+
+    /** Views of the layer methods, in declaration order. */
+    public final List<Layer> layers() {
+        return List.copyOf(layers);
+    }
+
+    /** A layer view by method name. */
+    protected final Layer layer(int index) {
+        return layers.get(index);
+    }
+
+    /**
+     * Loads parameters and running statistics from a safetensors file (as PyTorch's state_dict names them). Names,
+     * dtypes and shapes are all checked before anything is copied: on any mismatch the model is unchanged and the
+     * exception lists every missing, unexpected or mis-shaped tensor.
+     */
+    public final void load(Path file) throws IOException {
+        Safetensors.loadInto(file, stateDict());
+    }
+
+    /** Saves parameters and running statistics as safetensors, atomically. */
+    public final void save(Path file) throws IOException {
+        Safetensors.save(file, stateDict());
+    }
+
+    /** The memory blocks' sizes, for logs. */
+    public String describe() {
+        return getClass().getSimpleName() + ": parameters " + parameters.byteSize() + " B, buffers "
+                + buffers.byteSize() + " B, activations " + activations.byteSize() + " B, on " + gemm.name();
+    }
+
+    /** Frees the model's memory; views become unusable. */
+    @Override
+    public void close() {
+        arena.close();
+    }
+
+    /** Checks a batch size against the planned maximum. */
+    protected final void checkBatch(int n) {
+        if (n < 1 || n > batchCapacity) {
+            throw new IllegalArgumentException("n = " + n + " samples, but this model takes 1 to " + batchCapacity
+                    + " (the batch of its @Model)");
+        }
+    }
+
+    /** Checks that a caller's segment holds at least {@code floats} floats. */
+    protected static void checkSize(String what, MemorySegment segment, long floats) {
+        if (segment.byteSize() < floats * Float.BYTES) {
+            throw new IllegalArgumentException(what + " holds " + segment.byteSize() / Float.BYTES
+                    + " floats, but " + floats + " are needed");
+        }
+    }
+
+    /** Checks that a caller's array holds at least {@code floats} floats. */
+    protected static void checkSize(String what, float[] array, long floats) {
+        if (array.length < floats) {
+            throw new IllegalArgumentException(what + " holds " + array.length + " floats, but " + floats
+                    + " are needed");
+        }
+    }
+
+    /** A view of {@code floats} floats of the activation block, for layer views. */
+    final MemorySegment activationSlice(long offset, long floats) {
+        return activations.asSlice(offset * Float.BYTES, floats * Float.BYTES);
+    }
+
+    final List<Tensor> stateWithPrefix(String prefix) {
+        return state.values().stream().filter(t -> t.name().startsWith(prefix + ".")).toList();
+    }
+
+    final int lastBatch() {
+        return lastBatch;
+    }
+}

@@ -1,0 +1,170 @@
+package dev.residual.runtime.ops;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import dev.residual.runtime.gemm.Gemm;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * 2-D convolution (square kernel, same stride and zero padding on both axes, no dilation, no groups) lowered to
+ * im2col and one sgemm per call.
+ *
+ * <p>With the channel-major layout the whole batch is one matrix product: the input unrolled into the column matrix
+ * {@code col} has {@code C·K·K} rows of {@code n·Ho·Wo} columns, row {@code (c·K + ky)·K + kx} holding, for every
+ * output pixel of every sample, the input pixel that kernel tap {@code (c, ky, kx)} sees there (0 in the padding).
+ * That row order is PyTorch's OIHW weight flattened to {@code [F, C·K·K]}, so
+ * {@code out[F × n·Ho·Wo] = weight[F × C·K·K] · col} is the convolution, already in channel-major output layout.
+ * A 1×1 convolution with stride 1 and no padding needs no unrolling: the input is already that matrix.
+ */
+public final class Conv2d {
+
+    private Conv2d() {}
+
+    /**
+     * The output height (or width) of a convolution or pooling window sliding over {@code size} pixels:
+     * {@code ⌊(size + 2·pad − K) / stride⌋ + 1}, as PyTorch computes it.
+     *
+     * @throws IllegalArgumentException when the window does not fit once or an argument is out of range
+     */
+    public static int outputSize(int size, int K, int stride, int pad) {
+        if (K < 1 || stride < 1 || pad < 0 || size < 1) {
+            throw new IllegalArgumentException("need size ≥ 1, K ≥ 1, stride ≥ 1, pad ≥ 0; got size " + size
+                    + ", K " + K + ", stride " + stride + ", pad " + pad);
+        }
+        int span = size + 2 * pad - K;
+        if (span < 0) {
+            throw new IllegalArgumentException("a " + K + "×" + K + " window does not fit in " + size
+                    + " pixels with padding " + pad);
+        }
+        return span / stride + 1;
+    }
+
+    /** Whether {@link #forward} unrolls the input into {@code col}; false only for 1×1, stride 1, no padding. */
+    public static boolean needsCol(int K, int stride, int pad) {
+        return !(K == 1 && stride == 1 && pad == 0);
+    }
+
+    /**
+     * Floats of scratch {@link #forward} needs in {@code col} for a batch of {@code n}: {@code C·K·K·n·Ho·Wo}, or 0
+     * when the input is used directly ({@link #needsCol} is false). The planner sizes the scratch with the planned
+     * maximum batch; a smaller batch uses a prefix of it.
+     */
+    public static long colSize(int C, int H, int W, int K, int stride, int pad, int n) {
+        if (!needsCol(K, stride, pad)) {
+            return 0;
+        }
+        long pixels = (long) outputSize(H, K, stride, pad) * outputSize(W, K, stride, pad);
+        return (long) C * K * K * n * pixels;
+    }
+
+    /**
+     * Forward convolution: {@code out = weight ⊛ in (+ bias)}.
+     *
+     * @param gemm   the matrix-product backend
+     * @param in     input map, channel-major {@code C×(n·H·W)}
+     * @param C      input channels
+     * @param H      input height
+     * @param W      input width
+     * @param n      samples in this batch (at most the planned batch)
+     * @param weight {@code F×C×K×K} (PyTorch OIHW), read as the row-major {@code F×(C·K·K)} matrix
+     * @param F      output channels (filters)
+     * @param K      kernel height and width
+     * @param stride step between windows, both axes
+     * @param pad    zero padding on every side
+     * @param bias   {@code F} floats added to each output channel, or {@code null}
+     * @param out    output map, channel-major {@code F×(n·Ho·Wo)} with {@code Ho, Wo = }{@link #outputSize};
+     *               must not overlap {@code in}, {@code weight} or {@code col}
+     * @param col    scratch of {@link #colSize} floats; ignored (may be {@code null}) when {@link #needsCol} is false
+     */
+    public static void forward(Gemm gemm, MemorySegment in, long inOff, int C, int H, int W, int n,
+                               MemorySegment weight, long wOff, int F, int K, int stride, int pad,
+                               MemorySegment bias, long bOff, MemorySegment out, long outOff,
+                               MemorySegment col, long colOff) {
+        int Ho = outputSize(H, K, stride, pad);
+        int Wo = outputSize(W, K, stride, pad);
+        int columns = n * Ho * Wo;
+        int depth = C * K * K;
+        if (needsCol(K, stride, pad)) {
+            im2col(in, inOff, C, H, W, n, K, stride, pad, col, colOff);
+            gemm.sgemm(false, false, F, columns, depth, 1f, weight, wOff, depth, col, colOff, columns,
+                    0f, out, outOff, columns);
+        } else {
+            // The C×(n·H·W) input is already the C×(n·Ho·Wo) column matrix.
+            gemm.sgemm(false, false, F, columns, C, 1f, weight, wOff, C, in, inOff, columns,
+                    0f, out, outOff, columns);
+        }
+        if (bias != null) {
+            Elementwise.biasAddRelu(out, outOff, F, Ho * Wo, n, bias, bOff, null, 0, false, out, outOff);
+        }
+    }
+
+    // Backward goes here: dWeight = dOut · colᵀ (col recomputed or kept), dBias = row sums of dOut,
+    // dIn = col2im(weightᵀ · dOut).
+
+    /**
+     * Unrolls the input into the column matrix described in the class comment: {@code C·K·K} rows of
+     * {@code n·Ho·Wo} floats, row {@code (c·K + ky)·K + kx}, column {@code s·Ho·Wo + oy·Wo + ox} holding input pixel
+     * {@code (s, c, oy·stride − pad + ky, ox·stride − pad + kx)}, or 0 where that falls in the padding.
+     *
+     * @param in  input map, channel-major {@code C×(n·H·W)}
+     * @param col {@link #colSize} floats, written entirely
+     */
+    public static void im2col(MemorySegment in, long inOff, int C, int H, int W, int n, int K, int stride, int pad,
+                              MemorySegment col, long colOff) {
+        int Ho = outputSize(H, K, stride, pad);
+        int Wo = outputSize(W, K, stride, pad);
+        int hw = H * W;
+        int outPixels = Ho * Wo;
+        long inRow = (long) n * hw;
+        long colRow = (long) n * outPixels;
+        for (int c = 0; c < C; c++) {
+            for (int ky = 0; ky < K; ky++) {
+                // Output rows whose tap ky lands inside the image: 0 ≤ oy·stride − pad + ky < H.
+                int oyLo = Math.min(Ho, firstInside(ky - pad, stride));
+                int oyHi = Math.max(oyLo, Math.min(Ho, endInside(ky - pad, stride, H)));
+                for (int kx = 0; kx < K; kx++) {
+                    int oxLo = Math.min(Wo, firstInside(kx - pad, stride));
+                    int oxHi = Math.max(oxLo, Math.min(Wo, endInside(kx - pad, stride, W)));
+                    long row = colOff + ((long) (c * K + ky) * K + kx) * colRow;
+                    for (int s = 0; s < n; s++) {
+                        long image = inOff + c * inRow + (long) s * hw;
+                        long dst = row + (long) s * outPixels;
+                        zero(col, dst, oyLo * Wo);
+                        for (int oy = oyLo; oy < oyHi; oy++) {
+                            long line = dst + (long) oy * Wo;
+                            // Input x of output column ox is ox·stride + (kx − pad).
+                            long src = image + (long) (oy * stride - pad + ky) * W + (kx - pad);
+                            zero(col, line, oxLo);
+                            if (stride == 1) {
+                                Layout.copy(in, src + oxLo, col, line + oxLo, oxHi - oxLo);
+                            } else {
+                                for (int ox = oxLo; ox < oxHi; ox++) {
+                                    col.setAtIndex(JAVA_FLOAT, line + ox,
+                                            in.getAtIndex(JAVA_FLOAT, src + (long) ox * stride));
+                                }
+                            }
+                            zero(col, line + oxHi, Wo - oxHi);
+                        }
+                        zero(col, dst + (long) oyHi * Wo, (Ho - oyHi) * Wo);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The first output index {@code o ≥ 0} with {@code o·stride + shift ≥ 0}. */
+    private static int firstInside(int shift, int stride) {
+        return shift >= 0 ? 0 : (-shift + stride - 1) / stride;
+    }
+
+    /** One past the last output index with {@code o·stride + shift < size}; may be ≤ 0 when none is. */
+    private static int endInside(int shift, int stride, int size) {
+        return Math.floorDiv(size - 1 - shift, stride) + 1;
+    }
+
+    private static void zero(MemorySegment segment, long offset, int count) {
+        for (int i = 0; i < count; i++) {
+            segment.setAtIndex(JAVA_FLOAT, offset + i, 0f);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.residual.runtime.ops;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Fused element-wise epilogues for the places where no normalization follows a layer: a residual add with an
+ * optional ReLU, and a per-channel bias with an optional residual and ReLU. Fusing them means one pass over the
+ * activations instead of two or three.
+ *
+ * <p>All tensors are channel-major {@code C×(n·hw)} ({@code hw = H·W}, 1 for vectors). The output may be any of the
+ * inputs (in place).
+ */
+public final class Elementwise {
+
+    private Elementwise() {}
+
+    /**
+     * {@code out = a + b}, then ReLU when {@code relu} is set.
+     *
+     * @param a    {@code C·n·hw} floats
+     * @param b    {@code C·n·hw} floats, same layout (e.g. the residual branch)
+     * @param C    channels (features for vectors)
+     * @param hw   {@code H·W}, 1 for vectors
+     * @param n    samples in this batch
+     * @param relu whether to clamp negative sums to 0
+     * @param out  {@code C·n·hw} floats; may be {@code a} or {@code b}
+     */
+    public static void addRelu(MemorySegment a, long aOff, MemorySegment b, long bOff, int C, int hw, int n,
+                               boolean relu, MemorySegment out, long outOff) {
+        int length = n * hw;
+        for (int c = 0; c < C; c++) {
+            long row = (long) c * length;
+            addRow(a, aOff + row, b, bOff + row, relu, out, outOff + row, length);
+        }
+    }
+
+    /** {@code out = relu?(a + b)} over one row; relu is checked once so each loop body vectorizes. */
+    static void addRow(MemorySegment a, long x, MemorySegment b, long z, boolean relu, MemorySegment out, long y,
+                       int length) {
+        if (relu) {
+            for (int i = 0; i < length; i++) {
+                float v = a.getAtIndex(JAVA_FLOAT, x + i) + b.getAtIndex(JAVA_FLOAT, z + i);
+                out.setAtIndex(JAVA_FLOAT, y + i, Math.max(v, 0f));
+            }
+        } else {
+            for (int i = 0; i < length; i++) {
+                out.setAtIndex(JAVA_FLOAT, y + i, a.getAtIndex(JAVA_FLOAT, x + i) + b.getAtIndex(JAVA_FLOAT, z + i));
+            }
+        }
+    }
+
+    /**
+     * {@code out[c, ·] = in[c, ·] + bias[c] (+ residual[c, ·])}, then ReLU when {@code relu} is set: the epilogue of
+     * a convolution or dense layer with a bias and no norm.
+     *
+     * @param in       {@code C·n·hw} floats
+     * @param C        channels (units for a dense layer)
+     * @param hw       {@code H·W}, 1 for vectors
+     * @param n        samples in this batch
+     * @param bias     {@code C} floats, or {@code null} for none
+     * @param residual {@code C·n·hw} floats added after the bias, or {@code null} for none
+     * @param relu     whether to clamp negative results to 0
+     * @param out      {@code C·n·hw} floats; may be {@code in} or {@code residual}
+     */
+    public static void biasAddRelu(MemorySegment in, long inOff, int C, int hw, int n,
+                                   MemorySegment bias, long bOff, MemorySegment residual, long rOff, boolean relu,
+                                   MemorySegment out, long outOff) {
+        int length = n * hw;
+        for (int c = 0; c < C; c++) {
+            float shift = bias == null ? 0f : bias.getAtIndex(JAVA_FLOAT, bOff + c);
+            long row = (long) c * length;
+            long x = inOff + row, y = outOff + row;
+            if (residual == null) {
+                shiftRow(in, x, shift, relu, out, y, length);
+            } else {
+                shiftAddRow(in, x, shift, residual, rOff + row, relu, out, y, length);
+            }
+        }
+    }
+
+    /** {@code out = relu?(in + shift)} over one row. */
+    static void shiftRow(MemorySegment in, long x, float shift, boolean relu, MemorySegment out, long y, int length) {
+        if (relu) {
+            for (int i = 0; i < length; i++) {
+                out.setAtIndex(JAVA_FLOAT, y + i, Math.max(in.getAtIndex(JAVA_FLOAT, x + i) + shift, 0f));
+            }
+        } else {
+            for (int i = 0; i < length; i++) {
+                out.setAtIndex(JAVA_FLOAT, y + i, in.getAtIndex(JAVA_FLOAT, x + i) + shift);
+            }
+        }
+    }
+
+    /** {@code out = relu?(in + shift + residual)} over one row. */
+    static void shiftAddRow(MemorySegment in, long x, float shift, MemorySegment residual, long r, boolean relu,
+                            MemorySegment out, long y, int length) {
+        if (relu) {
+            for (int i = 0; i < length; i++) {
+                float v = in.getAtIndex(JAVA_FLOAT, x + i) + shift + residual.getAtIndex(JAVA_FLOAT, r + i);
+                out.setAtIndex(JAVA_FLOAT, y + i, Math.max(v, 0f));
+            }
+        } else {
+            for (int i = 0; i < length; i++) {
+                float v = in.getAtIndex(JAVA_FLOAT, x + i) + shift + residual.getAtIndex(JAVA_FLOAT, r + i);
+                out.setAtIndex(JAVA_FLOAT, y + i, v);
+            }
+        }
+    }
+
+    // Backward goes here: the gradient passes through where the output was positive (ReLU) and is copied to both
+    // inputs of the add; the bias gradient is the row sum.
+}

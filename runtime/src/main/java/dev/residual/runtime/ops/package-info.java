@@ -1,0 +1,31 @@
+/**
+ * The kernels generated models call: one class per operation, each with its forward pass (and, later, its backward
+ * pass next to it, as in llm.c).
+ *
+ * <h2>Conventions every kernel follows</h2>
+ * <ul>
+ *   <li><b>Tensors</b> are float32 in {@link java.lang.foreign.MemorySegment}s. Every tensor argument is a
+ *       {@code (MemorySegment segment, long offset)} pair, the offset counted in floats, not bytes. Parameters,
+ *       activations and scratch may live in different segments.</li>
+ *   <li><b>Activation layout</b> is channel-major with the batch folded in: a {@code C×H×W} feature map of {@code n}
+ *       samples is {@code C} rows of {@code n·H·W} floats, element {@code (s, c, y, x)} at
+ *       {@code c·(n·H·W) + s·(H·W) + y·W + x}. A vector of {@code F} features is {@code F} rows of {@code n},
+ *       element {@code (s, f)} at {@code f·n + s} — the same layout with {@code H·W = 1}. The rows of a batch of
+ *       {@code n} samples are packed (row stride {@code n·H·W}), so a buffer planned for a larger batch simply has
+ *       unused space at its end.</li>
+ *   <li><b>Shapes</b>: {@code n}, the actual batch, is a run-time argument; every other shape is an {@code int} the
+ *       generator passes as a constant. Kernels whose work depends on the spatial arrangement (convolution, pooling,
+ *       layout changes) take {@code H} and {@code W}; kernels that treat each channel row alike (norms, activations,
+ *       element-wise epilogues) take {@code hw = H·W}, which is 1 for vectors.</li>
+ *   <li><b>Argument order</b>: the input and its shape, {@code n}, then parameters and options, then the output,
+ *       then scratch. Optional tensors are passed as {@code null} (their offset is then ignored).</li>
+ *   <li><b>No allocation</b> per call: no arrays, objects, lambdas or boxing, so a training step creates no garbage.
+ *       Inner loops run over contiguous memory with the branches hoisted out of them. (On JDK 25, C2 does not yet
+ *       vectorize float arithmetic on memory segments — the accessors move float bits through int registers — so
+ *       these loops run scalar, about 0.6 ns a float; pure copies use {@link java.lang.foreign.MemorySegment#copy},
+ *       which is a memmove. Large element-wise passes are bound by memory bandwidth either way.)</li>
+ *   <li>Unless a method says otherwise, the output may be the input itself (in place) when the two have the same
+ *       layout: every element-wise kernel reads an element before it writes the same position.</li>
+ * </ul>
+ */
+package dev.residual.runtime.ops;

@@ -1,0 +1,108 @@
+package dev.residual.runtime.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.residual.runtime.gemm.Backends;
+import dev.residual.runtime.gemm.Gemm;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * No kernel allocates on the Java heap once warmed up: a training step must create no garbage. The interpreter and
+ * the first compiled versions may allocate (no escape analysis yet), so the kernels are warmed until the JIT has
+ * compiled them, then measured; a kernel that allocates per call would never reach 0.
+ */
+class AllocationTest {
+
+    private static final int C = 3, H = 9, W = 9, F = 4, K = 3, N = 2, UNITS = 5, GROUPS = 3;
+    private static final int HW = H * W;
+
+    private final Gemm gemm = Backends.defaultGemm();
+    private final SplittableRandom random = new SplittableRandom(11);
+    private final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    private MemorySegment nchw, in, out, out2, col, weight, bias, gamma, beta, mean, var, stats, stats2, features,
+            dense, denseWeight, denseBias, params;
+
+    @Test
+    void kernelsAllocateNothingAfterWarmUp() {
+        try (Arena arena = Arena.ofConfined()) {
+            allocate(arena);
+            long bytes = -1;
+            for (int round = 0; round < 20 && bytes != 0; round++) {
+                for (int i = 0; i < 2_000; i++) {
+                    callEveryKernel();
+                }
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 200; i++) {
+                    callEveryKernel();
+                }
+                bytes = threads.getCurrentThreadAllocatedBytes() - before;
+            }
+            assertEquals(0, bytes, "bytes allocated by 200 calls of every kernel after warm-up");
+        }
+    }
+
+    private void allocate(Arena arena) {
+        SplittableRandom random = new SplittableRandom(3);
+        nchw = filled(arena, (long) N * C * HW, random);
+        in = filled(arena, (long) C * N * HW, random);
+        out = arena.allocate((long) F * N * HW * Float.BYTES, 64);
+        out2 = arena.allocate((long) F * N * HW * Float.BYTES, 64);
+        col = arena.allocate(Conv2d.colSize(C, H, W, K, 2, 1, N) * Float.BYTES, 64);
+        weight = arena.allocate((long) F * C * K * K * Float.BYTES, 64);
+        bias = arena.allocate((long) F * Float.BYTES, 64);
+        params = arena.allocate((long) 4 * C * HW * Float.BYTES, 64);
+        gamma = params.asSlice(0, (long) C * HW * Float.BYTES);
+        beta = params.asSlice((long) C * HW * Float.BYTES, (long) C * HW * Float.BYTES);
+        mean = filled(arena, C, random);
+        var = arena.allocate((long) C * Float.BYTES, 64);
+        stats = arena.allocate((long) N * GROUPS * Float.BYTES, 64);
+        stats2 = arena.allocate((long) N * GROUPS * Float.BYTES, 64);
+        features = arena.allocate((long) C * HW * N * Float.BYTES, 64);
+        dense = arena.allocate((long) UNITS * N * Float.BYTES, 64);
+        denseWeight = arena.allocate((long) UNITS * C * HW * Float.BYTES, 64);
+        denseBias = arena.allocate((long) UNITS * Float.BYTES, 64);
+        SplittableRandom init = new SplittableRandom(1);
+        Init.conv2d(init, weight, 0, F, C, K, bias, 0);
+        Init.dense(init, denseWeight, 0, UNITS, C * HW, denseBias, 0);
+        Init.norm(gamma, 0, beta, 0, C * HW);
+        Init.runningStats(mean, 0, var, 0, C);
+    }
+
+    private static MemorySegment filled(Arena arena, long count, SplittableRandom random) {
+        MemorySegment segment = arena.allocate(count * Float.BYTES, 64);
+        Init.uniform(random, segment, 0, count, 1);
+        return segment;
+    }
+
+    /** Every kernel once, with nothing that could allocate around the calls. */
+    private void callEveryKernel() {
+        Layout.nchwToChannelMajor(nchw, 0, C, H, W, N, in, 0);
+        Layout.channelMajorToNchw(in, 0, C, H, W, N, out2, 0);
+        Layout.flatten(in, 0, C, H, W, N, features, 0);
+        Layout.unflatten(features, 0, C, H, W, N, out2, 0);
+        Conv2d.forward(gemm, in, 0, C, H, W, N, weight, 0, F, K, 2, 1, bias, 0, out, 0, col, 0);
+        Conv2d.forward(gemm, in, 0, C, H, W, N, weight, 0, F, 1, 1, 0, null, 0, out, 0, null, 0);
+        BatchNorm.inference(in, 0, C, HW, N, gamma, 0, beta, 0, mean, 0, var, 0, 1e-5f, nchw, 0, true, out2, 0);
+        BatchNorm.inference(out2, 0, C, HW, N, gamma, 0, beta, 0, mean, 0, var, 0, 1e-5f, null, 0, false, out2, 0);
+        Elementwise.addRelu(in, 0, nchw, 0, C, HW, N, true, out2, 0);
+        Elementwise.biasAddRelu(in, 0, C, HW, N, bias, 0, nchw, 0, true, out2, 0);
+        LayerNorm.forward(in, 0, C, HW, N, gamma, 0, beta, 0, 1e-5f, out2, 0, stats, 0, stats2, 0);
+        GroupNorm.forward(in, 0, C, HW, N, GROUPS, gamma, 0, beta, 0, 1e-5f, out2, 0, stats, 0, stats2, 0);
+        Activations.relu(out2, 0, C, HW, N);
+        Activations.relu(in, 0, C, HW, N, out2, 0);
+        Activations.gelu(in, 0, C, HW, N, out2, 0);
+        Activations.geluTanh(in, 0, C, HW, N, out2, 0);
+        Pooling.maxPool(in, 0, C, H, W, N, 3, 2, 1, out2, 0);
+        Pooling.averagePool(in, 0, C, H, W, N, 3, 2, 1, out2, 0);
+        Pooling.globalAveragePool(in, 0, C, HW, N, out2, 0);
+        Dense.forward(gemm, features, 0, C * HW, N, denseWeight, 0, UNITS, denseBias, 0, dense, 0);
+        Init.norm(out2, 0, out2, 0, C);
+        Init.uniform(random, out2, 0, 16, 1);
+    }
+}
