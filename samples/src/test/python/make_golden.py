@@ -10,6 +10,9 @@ It writes into samples/src/test/resources/golden/ (next to this script's tree):
     <model>.safetensors     the eval-mode state_dict, named exactly as Residual's documented checkpoint naming
     <model>.io.safetensors  `input` [n, C, H, W] and `output` [n, classes] (forward in eval mode, computed in float64,
                             stored as F32)
+    <model>.train.safetensors  training reference from the same starting state (train mode, float64, stored F32):
+                            `input`, `labels`, `loss`, `grad.<param>`, `train_forward.running.<bn buffer>`,
+                            `sgd.*` / `adamw.*` (state after 3 steps, and the 3 losses), `sgd_smooth.*` (label smoothing)
     README.md               how the files were made
 
 Everything is deterministic (fixed seeds, one thread, deterministic algorithms, sorted safetensors keys), so running
@@ -24,9 +27,8 @@ Naming rules (Residual DSL -> PyTorch module names):
     else `shortcut` = Sequential(Conv2d(in, F, 1, stride S, bias=False), BatchNorm2d(F));
   * a Dense after an image-shaped tensor flattens it (torch.flatten(x, 1)).
 
-The script is organised so that a training section (loss, every gradient, parameters after SGD-momentum and AdamW
-steps) can be added per model later: `MODELS` lists one spec per model, each with a builder function; the writers
-(`write_safetensors`, `write_forward_golden`) are generic.
+`MODELS` lists one spec per model, each with a builder function; the writers (`write_safetensors`,
+`write_forward_golden`, `write_training_golden`) are generic.
 """
 
 import argparse
@@ -149,6 +151,18 @@ def build_resnet20():
     ])
 
 
+def build_unseen_net():
+    """Shapes the team has not seen: odd 13x13 input, 2 channels, stride-2 stage with a projection, a 1x1 squeeze,
+    a floor-mode max pool 7 -> 3, and a Dense over 36 features."""
+    return Net([
+        ("stem", layer(nn.Conv2d(2, 6, 3, 1, 1, bias=False), nn.BatchNorm2d(6), nn.ReLU())),
+        ("stage1", residual(6, 10, repeat=2, stride=2)),                                      # 13 -> 7
+        ("squeeze", layer(nn.Conv2d(10, 4, 1, bias=False), nn.BatchNorm2d(4), nn.ReLU())),
+        ("down", layer(nn.MaxPool2d(2, stride=2))),                                           # 7 -> 3 (floor)
+        ("logits", layer(nn.Linear(36, 6))),
+    ])
+
+
 def build_ops_net():
     return Net([
         ("a", layer(nn.Conv2d(3, 6, 5, 1, 2, bias=True), nn.GELU())),
@@ -161,14 +175,16 @@ def build_ops_net():
     ])
 
 
-# name, builder, input C×H×W, batch n for the io golden, seed, expected number of parameters (None: not checked)
+# name, builder, input C×H×W, batch n for the io golden, batch train_n for the train golden, seed, expected number of
+# parameters (None: not checked)
 MODELS = [
-    dict(name="small_resnet", build=build_small_resnet, input=(3, 9, 9), n=3, seed=1001, params=None),
+    dict(name="small_resnet", build=build_small_resnet, input=(3, 9, 9), n=3, train_n=4, seed=1001, params=None),
     # 272,474 is CIFAR ResNet-20 with a 3-channel input and projection shortcuts (269,722 with option-A zero-padding
     # shortcuts + 2,752 for stage2.0/stage3.0's shortcut conv and norm). Ours takes a 1-channel input: the stem conv
     # has 16*2*9 = 288 fewer weights. main() also checks the 3-channel variant gives exactly 272,474.
-    dict(name="resnet20", build=build_resnet20, input=(1, 28, 28), n=2, seed=1002, params=272474 - 288),
-    dict(name="ops_net", build=build_ops_net, input=(3, 11, 11), n=3, seed=1003, params=None),
+    dict(name="resnet20", build=build_resnet20, input=(1, 28, 28), n=2, train_n=4, seed=1002, params=272474 - 288),
+    dict(name="ops_net", build=build_ops_net, input=(3, 11, 11), n=3, train_n=3, seed=1003, params=None),
+    dict(name="unseen_net", build=build_unseen_net, input=(2, 13, 13), n=3, train_n=3, seed=1004, params=None),
 ]
 
 NORM_TYPES = (nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm, nn.LayerNorm)
@@ -315,9 +331,156 @@ def write_forward_golden(spec, model, x, out_dir):
     path = os.path.join(out_dir, spec["name"] + ".io.safetensors")
     return path, write_safetensors(path, {"input": x, "output": y}, metadata), y
 
-# A later training section plugs in here, per model: e.g. write_training_golden(spec, model, x, labels, out_dir)
-# writing loss, every gradient, and the parameters after 3 SGD-momentum and 3 AdamW steps into
-# <model>.train.safetensors, using the same make_model / make_input / write_safetensors.
+
+# --------------------------------------------------------------------------------------------------------------------
+# Training goldens: <model>.train.safetensors
+# --------------------------------------------------------------------------------------------------------------------
+
+SGD_ARGS = dict(lr=0.1, momentum=0.9, weight_decay=5e-4)
+ADAMW_ARGS = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
+TRAIN_STEPS = 3
+LABEL_SMOOTHING = 0.1
+BN_TYPES = (nn.BatchNorm1d, nn.BatchNorm2d)
+
+
+def num_classes(spec):
+    """Width of the model's output (from a throwaway eval forward of a zero input)."""
+    model = spec["build"]().eval()
+    with torch.no_grad():
+        return model(torch.zeros((1,) + tuple(spec["input"]))).shape[1]
+
+
+def make_train_batch(spec):
+    """`input` [train_n, C, H, W] ~ N(0, 1) (F32) and `labels` [train_n] (I64) in [0, classes), not all equal."""
+    generator = torch.Generator().manual_seed(spec["seed"] * 7 + 3)
+    n = spec["train_n"]
+    x = torch.randn((n,) + tuple(spec["input"]), generator=generator, dtype=torch.float32)
+    classes = num_classes(spec)
+    labels = torch.randint(0, classes, (n,), generator=generator, dtype=torch.int64)
+    if n > 1 and bool((labels == labels[0]).all()):
+        labels[-1] = (labels[-1] + 1) % classes
+    return x, labels
+
+
+def load_start_model(spec, state_dict):
+    """A fresh model (different init seed, so nothing leaks from the builder) holding `state_dict`, as float64 in
+    train mode."""
+    torch.manual_seed(54321)
+    model = spec["build"]()
+    model.load_state_dict(state_dict, strict=True)
+    return model.double().train()
+
+
+def running_buffers(model):
+    """{name: tensor} of every batch norm's running_mean and running_var, in state-dict order."""
+    out = {}
+    for module_name, module in model.named_modules():
+        if isinstance(module, BN_TYPES):
+            out[module_name + ".running_mean"] = module.running_mean.detach().clone()
+            out[module_name + ".running_var"] = module.running_var.detach().clone()
+    return out
+
+
+def last_linear_weight_name(model):
+    """The weight of the last nn.Linear (`logits.weight` when the head is the `logits` method)."""
+    names = [name for name, module in model.named_modules() if isinstance(module, nn.Linear)]
+    return names[-1] + ".weight"
+
+
+def optimizer_run(spec, state_dict, x64, labels, make_optimizer):
+    """TRAIN_STEPS steps of zero_grad, train-mode forward on the same batch, mean cross-entropy, backward, step.
+    Returns (losses [TRAIN_STEPS], {name: tensor} of every parameter and running buffer afterwards)."""
+    model = load_start_model(spec, state_dict)
+    optimizer = make_optimizer(model.parameters())
+    criterion = nn.CrossEntropyLoss()
+    losses = []
+    for _ in range(TRAIN_STEPS):
+        optimizer.zero_grad(set_to_none=True)
+        loss = criterion(model(x64), labels)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.detach().clone())
+    state = {name: p.detach().clone() for name, p in model.named_parameters()}
+    state.update(running_buffers(model))
+    return torch.stack(losses), state
+
+
+def training_tensors(spec, state_dict):
+    """Everything in <model>.train.safetensors, computed in float64 from `state_dict` (the eval checkpoint)."""
+    x, labels = make_train_batch(spec)
+    x64 = x.double()
+    tensors = {"input": x, "labels": labels}
+
+    # One train-mode forward (batch statistics; running stats updated with momentum 0.1, unbiased variance),
+    # mean cross-entropy, backward.
+    model = load_start_model(spec, state_dict)
+    loss = nn.CrossEntropyLoss()(model(x64), labels)
+    loss.backward()
+    tensors["loss"] = loss.detach().clone()                                                        # shape []
+    for name, p in model.named_parameters():
+        assert p.grad is not None, f"{spec['name']}: no gradient for {name}"
+        tensors["grad." + name] = p.grad.detach().clone()
+    for name, tensor in running_buffers(model).items():
+        tensors["train_forward.running." + name] = tensor
+
+    # The same first step with label smoothing: loss and one gradient.
+    model = load_start_model(spec, state_dict)
+    loss = nn.CrossEntropyLoss(label_smoothing=LABEL_SMOOTHING)(model(x64), labels)
+    loss.backward()
+    tensors["sgd_smooth.loss"] = loss.detach().clone().reshape(1)
+    head = last_linear_weight_name(model)
+    tensors["sgd_smooth.grad." + head] = dict(model.named_parameters())[head].grad.detach().clone()
+
+    optimizers = [
+        ("sgd", lambda params: torch.optim.SGD(params, **SGD_ARGS, foreach=False)),
+        ("adamw", lambda params: torch.optim.AdamW(params, **ADAMW_ARGS, amsgrad=False, foreach=False)),
+    ]
+    for prefix, make_optimizer in optimizers:
+        losses, state = optimizer_run(spec, state_dict, x64, labels, make_optimizer)
+        tensors[prefix + ".loss"] = losses
+        for name, tensor in state.items():
+            tensors[prefix + "." + name] = tensor
+    for name, tensor in tensors.items():
+        if tensor.is_floating_point():
+            assert torch.isfinite(tensor).all(), f"{spec['name']}: {name} is not finite"
+    return tensors
+
+
+def expected_train_names(spec):
+    """The complete list of tensor names a train file must hold (from the architecture alone)."""
+    model = spec["build"]()
+    params = [name for name, _ in model.named_parameters()]
+    running = list(running_buffers(model))
+    names = ["input", "labels", "loss", "sgd.loss", "adamw.loss", "sgd_smooth.loss",
+             "sgd_smooth.grad." + last_linear_weight_name(model)]
+    names += ["grad." + p for p in params]
+    names += ["train_forward.running." + b for b in running]
+    for prefix in ("sgd", "adamw"):
+        names += [prefix + "." + p for p in params] + [prefix + "." + b for b in running]
+    return sorted(names)
+
+
+def train_metadata(spec):
+    metadata = base_metadata(spec, "training (train mode, computed in float64, stored as F32)")
+    metadata.update({
+        "train_n": spec["train_n"],
+        "loss": "CrossEntropyLoss(mean)",
+        "steps": TRAIN_STEPS,
+        "sgd": json.dumps(SGD_ARGS, sort_keys=True),
+        "adamw": json.dumps(ADAMW_ARGS, sort_keys=True),
+        "label_smoothing": LABEL_SMOOTHING,
+        "batchnorm_momentum": 0.1,
+    })
+    return metadata
+
+
+def write_training_golden(spec, out_dir):
+    """Loads <model>.safetensors (the same starting state as the forward golden) and writes <model>.train.safetensors."""
+    state_dict, _ = read_safetensors(os.path.join(out_dir, spec["name"] + ".safetensors"))
+    tensors = training_tensors(spec, state_dict)
+    assert sorted(tensors) == expected_train_names(spec), f"{spec['name']}: train names incomplete"
+    path = os.path.join(out_dir, spec["name"] + ".train.safetensors")
+    return path, write_safetensors(path, tensors, train_metadata(spec)), tensors
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -365,6 +528,77 @@ def check_spec(spec, out_dir, verbose=True):
     return err32
 
 
+def check_train_spec(spec, out_dir, verbose=True):
+    """Reads <model>.train.safetensors back: names complete, shapes right, values reproduced from the stored
+    checkpoint, running statistics matching a hand computation, and float32 autograd close to the float64 golden."""
+    name = spec["name"]
+    train, meta = read_safetensors(os.path.join(out_dir, name + ".train.safetensors"))
+    state_dict, _ = read_safetensors(os.path.join(out_dir, name + ".safetensors"))
+    assert sorted(train) == expected_train_names(spec), f"{name}: train names differ"
+    assert meta["torch"] == torch.__version__ and meta["train_n"] == str(spec["train_n"])
+
+    n, classes = spec["train_n"], num_classes(spec)
+    x, labels = train["input"], train["labels"]
+    assert list(x.shape) == [n] + list(spec["input"]) and x.dtype == torch.float32
+    assert list(labels.shape) == [n] and labels.dtype == torch.int64
+    assert int(labels.min()) >= 0 and int(labels.max()) < classes and len(set(labels.tolist())) > 1
+    expected_x, expected_labels = make_train_batch(spec)
+    assert torch.equal(x, expected_x) and torch.equal(labels, expected_labels)
+    assert list(train["loss"].shape) == [] and list(train["sgd_smooth.loss"].shape) == [1]
+    assert list(train["sgd.loss"].shape) == [TRAIN_STEPS] and list(train["adamw.loss"].shape) == [TRAIN_STEPS]
+    shapes = {k: list(v.shape) for k, v in state_dict.items()}
+    for key, tensor in train.items():
+        for prefix in ("grad.", "train_forward.running.", "sgd_smooth.grad.", "sgd.", "adamw."):
+            if key.startswith(prefix) and key[len(prefix):] in shapes:
+                assert list(tensor.shape) == shapes[key[len(prefix):]], f"{name}: {key} has shape {list(tensor.shape)}"
+                assert tensor.dtype == torch.float32
+                break
+        else:
+            assert key in ("input", "labels", "loss", "sgd.loss", "adamw.loss", "sgd_smooth.loss"), key
+    assert not any("num_batches_tracked" in k for k in train)
+
+    # Recomputed from the checkpoint file: identical once stored as F32.
+    recomputed = training_tensors(spec, state_dict)
+    for key, tensor in recomputed.items():
+        assert torch.equal(_to_storable(tensor), train[key]), f"{name}: {key} not reproduced"
+    assert abs(train["loss"].item() - train["sgd.loss"][0].item()) < 1e-6
+    assert abs(train["loss"].item() - train["adamw.loss"][0].item()) < 1e-6
+
+    # Running statistics by hand: 0.9 * old + 0.1 * batch mean / unbiased batch variance of each batch norm's input.
+    model = load_start_model(spec, state_dict)
+    inputs = {}
+    hooks = [m.register_forward_hook(lambda m, i, o, key=k: inputs.__setitem__(key, i[0].detach()))
+             for k, m in model.named_modules() if isinstance(m, BN_TYPES)]
+    with torch.no_grad():
+        model(x.double())
+    for h in hooks:
+        h.remove()
+    for key, inp in inputs.items():
+        dims = [0] + list(range(2, inp.dim()))
+        mean = 0.9 * state_dict[key + ".running_mean"].double() + 0.1 * inp.mean(dims)
+        var = 0.9 * state_dict[key + ".running_var"].double() + 0.1 * inp.var(dims, unbiased=True)
+        assert (mean - train["train_forward.running." + key + ".running_mean"].double()).abs().max() < 1e-6, key
+        assert (var - train["train_forward.running." + key + ".running_var"].double()).abs().max() < 1e-6, key
+
+    # float32 autograd against the float64 golden (how close a float32 implementation can expect to get).
+    torch.manual_seed(54321)
+    model32 = spec["build"]()
+    model32.load_state_dict(state_dict, strict=True)
+    model32.train()
+    nn.CrossEntropyLoss()(model32(x), labels).backward()
+    worst = 0.0
+    for pname, p in model32.named_parameters():
+        golden = train["grad." + pname].double()
+        worst = max(worst, ((p.grad.double() - golden).abs().max() / golden.abs().max().clamp_min(1e-12)).item())
+    assert worst < 1e-3, f"{name}: float32 gradients too far from the float64 golden ({worst})"
+    if verbose:
+        print(f"  check {name}.train: {len(train)} tensors ok, reproduced exactly; loss {train['loss'].item():.6f}, "
+              f"sgd.loss {[round(v, 6) for v in train['sgd.loss'].tolist()]}, "
+              f"adamw.loss {[round(v, 6) for v in train['adamw.loss'].tolist()]}, "
+              f"smooth {train['sgd_smooth.loss'].item():.6f}; float32 grads max |diff| / max |grad| = {worst:.1e}")
+    return train
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # README
 # --------------------------------------------------------------------------------------------------------------------
@@ -392,14 +626,52 @@ def readme_text(rows):
         "  running_var ~ U(0.5, 2.0), num_batches_tracked a small int.",
         "- `<model>.io.safetensors`: `input` [n, C, H, W] (standard normal) and `output` [n, classes], the eval-mode",
         "  forward computed in float64 (model and input converted to double) and stored as F32.",
+        "- `<model>.train.safetensors`: training reference. Starts from the state in `<model>.safetensors` (the file",
+        "  is read back and loaded), model and input converted to float64, TRAIN mode (batch norms normalise with",
+        "  batch statistics, biased variance, and update running_mean / running_var with momentum 0.1 and the",
+        "  unbiased batch variance); everything computed in float64 and stored as F32 (`labels` as I64).",
+        "  No `num_batches_tracked` in this file. Tensors (`<p>` = every trainable parameter, `<b>` = every batch",
+        "  norm's `running_mean` and `running_var`, named exactly as in the state dict):",
+        "  - `input` [train_n, C, H, W] F32 (standard normal, its own seed; not the io input) and `labels`",
+        "    [train_n] I64 in [0, classes), not all equal;",
+        "  - `loss` [] : `nn.CrossEntropyLoss()` (mean over the batch) of the first train-mode forward;",
+        "  - `grad.<p>`: the gradients of that loss (one `backward()` from the starting state);",
+        "  - `train_forward.running.<b>`: the running statistics after that single train-mode forward;",
+        f"  - `sgd.<p>`, `sgd.<b>`, `sgd.loss` [{TRAIN_STEPS}]: {TRAIN_STEPS} steps of",
+        "    `torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)` (weight decay on every",
+        "    parameter, norms and biases included), each step `zero_grad`, train-mode forward on the same batch,",
+        "    cross-entropy, `backward`, `step`; `sgd.loss` holds the loss of each step (before its update), so",
+        f"    `sgd.loss[0] == loss`; parameters and running statistics after the {TRAIN_STEPS} steps",
+        f"    ({TRAIN_STEPS} running-stat updates);",
+        "  - `adamw.<p>`, `adamw.<b>`, `adamw.loss` [3]: the same, again from the starting state, with",
+        "    `torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)`",
+        "    (decoupled decay, no amsgrad);",
+        "  - `sgd_smooth.loss` [1] and `sgd_smooth.grad.<head>.weight`: the first loss with",
+        f"    `CrossEntropyLoss(label_smoothing={LABEL_SMOOTHING})` from the starting state and the gradient of the",
+        "    last Linear's weight (`logits.weight`; `g.weight` for ops_net, whose head method is `g`).",
+        "  ops_net has no batch norm (GroupNorm / LayerNorm only), so its train file has no `<b>` entries.",
         "",
-        "| model | input C×H×W | n | parameters | state tensors | files (bytes) |",
-        "|---|---|---|---|---|---|",
+        "| model | input C×H×W | n (io) | parameters | state tensors | .safetensors + .io (bytes) | train_n | "
+        "train tensors | .train (bytes) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(f"| {r['name']} | {r['input']} | {r['n']} | {r['params']:,} | {r['tensors']} | "
-                     f"{r['size']:,} + {r['io_size']:,} |")
-    lines.append("")
+                     f"{r['size']:,} + {r['io_size']:,} | {r['train_n']} | {r['train_tensors']} | "
+                     f"{r['train_size']:,} |")
+    lines += [
+        "",
+        "Training values (float64, printed rounded):",
+        "",
+        "| model | labels | loss | sgd.loss | adamw.loss | sgd_smooth.loss |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['name']} | {r['labels']} | {r['loss']:.6f} | "
+                     f"{', '.join(f'{v:.6f}' for v in r['sgd'])} | {', '.join(f'{v:.6f}' for v in r['adamw'])} | "
+                     f"{r['smooth']:.6f} |")
+    total = sum(r["size"] + r["io_size"] + r["train_size"] for r in rows)
+    lines += ["", f"Total of the .safetensors files: {total:,} bytes.", ""]
     return "\n".join(lines)
 
 
@@ -415,6 +687,7 @@ def main():
     if args.check:
         for spec in MODELS:
             check_spec(spec, args.out)
+            check_train_spec(spec, args.out)
         print("all golden files check out")
         return
 
@@ -434,15 +707,22 @@ def main():
             assert params == spec["params"], f"{spec['name']}: {params} parameters, expected {spec['params']}"
         path, size = write_model_golden(spec, model, args.out)
         io_path, io_size, y = write_forward_golden(spec, model, x, args.out)
+        train_path, train_size, train = write_training_golden(spec, args.out)
 
         print(f"{spec['name']}: input {list(x.shape)} -> output {list(y.shape)}; "
               f"{params:,} parameters + {buffers:,} buffer values")
         for name, tensor in sorted(model.state_dict().items()):
             print(f"    {name:42s} {str(list(tensor.shape)):16s} {str(tensor.dtype).replace('torch.', '')}")
-        print(f"  wrote {os.path.relpath(path)} ({size:,} bytes), {os.path.relpath(io_path)} ({io_size:,} bytes)")
+        print(f"  wrote {os.path.relpath(path)} ({size:,} bytes), {os.path.relpath(io_path)} ({io_size:,} bytes), "
+              f"{os.path.relpath(train_path)} ({train_size:,} bytes, {len(train)} tensors)")
         rows.append(dict(name=spec["name"], input="×".join(map(str, spec["input"])), n=spec["n"], params=params,
-                         tensors=len(model.state_dict()), size=size, io_size=io_size))
+                         tensors=len(model.state_dict()), size=size, io_size=io_size, train_n=spec["train_n"],
+                         train_tensors=len(train), train_size=train_size,
+                         labels=train["labels"].tolist(), loss=train["loss"].item(),
+                         sgd=train["sgd.loss"].tolist(), adamw=train["adamw.loss"].tolist(),
+                         smooth=train["sgd_smooth.loss"].item()))
         check_spec(spec, args.out)
+        check_train_spec(spec, args.out)
 
     with open(os.path.join(args.out, "README.md"), "w", encoding="utf-8") as f:
         f.write(readme_text(rows))

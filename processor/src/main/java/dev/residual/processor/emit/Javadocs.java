@@ -54,6 +54,21 @@ final class Javadocs {
                 .build();
     }
 
+    static CodeBlock trainStep(Shape in, Shape out) {
+        return CodeBlock.builder()
+                .add("One training step on {@code n} samples: the forward pass with batch statistics (running\n")
+                .add("statistics updated), softmax cross-entropy against {@code labels}, the backward pass into the\n")
+                .add("gradient block, and the optimizer's update of the parameter block. Allocates nothing.\n\n")
+                .add("@param n      samples, from 1 to {@link #BATCH}\n")
+                .add("@param input  {@code n} samples of $L, in N·C·H·W order\n", in)
+                .add("@param labels the class of each sample, from 0 to $L\n", out.channels() - 1)
+                .add("@return the mean loss of the batch, before the update\n")
+                .add("@throws IllegalArgumentException for a label out of range, naming the sample and the value\n")
+                .add("@throws ArithmeticException when the loss or a gradient is not finite; the parameters are then"
+                        + " left as they were\n")
+                .build();
+    }
+
     static CodeBlock layer(Graph.Layer layer) {
         CodeBlock.Builder doc = CodeBlock.builder();
         doc.add("{@code $L}: $L → $L. Parameters: $L; GEMM FLOPs per sample: $L.\n", layer.name(),

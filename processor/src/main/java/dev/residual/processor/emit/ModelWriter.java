@@ -8,7 +8,9 @@ import com.palantir.javapoet.JavaFile;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeSpec;
 import dev.residual.processor.ResidualProcessor;
+import dev.residual.processor.emit.ops.Emit;
 import dev.residual.processor.emit.ops.OpEmitter;
+import dev.residual.processor.graph.Op;
 import dev.residual.processor.graph.Graph;
 import dev.residual.processor.graph.Node;
 import dev.residual.processor.graph.Param;
@@ -40,12 +42,14 @@ public final class ModelWriter {
     private final Graph graph;
     private final Symbols symbols;
     private final ClassName className;
+    private final Backprop backprop;
 
     public ModelWriter(ModelSpec spec, MemoryPlan plan) {
         this.spec = spec;
         this.plan = plan;
         this.graph = plan.graph();
         this.symbols = new Symbols(plan);
+        this.backprop = new Backprop(plan);
         ClassName model = ClassName.get(spec.element());
         String simple = spec.className().isEmpty() ? String.join("_", model.simpleNames()) + "Net" : spec.className();
         this.className = ClassName.get(model.packageName(), simple);
@@ -76,6 +80,9 @@ public final class ModelWriter {
         type.addField(layerTable());
         constructors(type);
         forward(type);
+        if (!graph.output().shape().image()) {
+            train(type);
+        }
         layerMethods(type);
         views(type);
         return JavaFile.builder(className.packageName(), type.build())
@@ -123,6 +130,20 @@ public final class ModelWriter {
             if (seen.add(name)) {
                 type.addField(longConstant(name, plan.offset(value), null, Modifier.PRIVATE));
             }
+        }
+        Set<String> gradientNames = new LinkedHashSet<>();
+        for (Value value : plan.gradients().keySet()) {
+            String name = symbols.gradientConstant(value);
+            if (gradientNames.add(name)) {
+                type.addField(longConstant(name, plan.gradients().get(value), null, Modifier.PRIVATE));
+            }
+        }
+        for (var saved : plan.saved().entrySet()) {
+            long floats = (plan.savedFloats(saved.getKey()) + 15) / 16 * 16;
+            type.addField(longConstant(Symbols.savedConstant(saved.getKey(), "MEAN"), saved.getValue(), null,
+                    Modifier.PRIVATE));
+            type.addField(longConstant(Symbols.savedConstant(saved.getKey(), "RSTD"), saved.getValue() + floats, null,
+                    Modifier.PRIVATE));
         }
         type.addField(longConstant("SCRATCH", plan.scratchOffset(), null, Modifier.PRIVATE));
         type.addField(longConstant("STAGED_INPUT", plan.stagedInput(), null, Modifier.PRIVATE));
@@ -182,7 +203,7 @@ public final class ModelWriter {
                 .addStatement("checkBatch(n)")
                 .addStatement("checkSize($S, input, (long) n * INPUT_SIZE)", "input")
                 .addStatement("checkSize($S, output, (long) n * OUTPUT_SIZE)", "output")
-                .addStatement("run(n, input, 0L, output, 0L)")
+                .addStatement("run(n, input, 0L, output, 0L, false)")
                 .build());
         type.addMethod(MethodSpec.methodBuilder("forward").addModifiers(Modifier.PUBLIC)
                 .addJavadoc("Runs the network on {@code n} samples held in arrays; see "
@@ -197,63 +218,160 @@ public final class ModelWriter {
                         + "nothing")
                 .addStatement("$T.copy(input, 0, activations, $T.JAVA_FLOAT, STAGED_INPUT * Float.BYTES, "
                         + "n * INPUT_SIZE)", Symbols.MEMORY_SEGMENT, Symbols.VALUE_LAYOUT)
-                .addStatement("run(n, activations, STAGED_INPUT, activations, STAGED_OUTPUT)")
+                .addStatement("run(n, activations, STAGED_INPUT, activations, STAGED_OUTPUT, false)")
                 .addStatement("$T.copy(activations, $T.JAVA_FLOAT, STAGED_OUTPUT * Float.BYTES, output, 0, "
                         + "n * OUTPUT_SIZE)", Symbols.MEMORY_SEGMENT, Symbols.VALUE_LAYOUT)
                 .build());
         MethodSpec.Builder run = MethodSpec.methodBuilder("run").addModifiers(Modifier.PRIVATE)
-                .addJavadoc("The forward pass on checked arguments; offsets count floats.\n")
+                .addJavadoc("The forward pass on checked arguments; offsets count floats. In training, norms use "
+                        + "batch statistics.\n")
                 .addParameter(int.class, "n")
                 .addParameter(Symbols.MEMORY_SEGMENT, "input")
                 .addParameter(long.class, "inputOffset")
                 .addParameter(Symbols.MEMORY_SEGMENT, "output")
                 .addParameter(long.class, "outputOffset")
+                .addParameter(boolean.class, "training")
                 .addStatement("$T.nchwToChannelMajor(input, inputOffset, $L, $L, $L, n, $L)",
                         Symbols.kernel("Layout"), in.channels(), in.height(), in.width(),
                         symbols.tensor(graph.input()));
         for (Graph.Layer layer : graph.layers()) {
-            run.addStatement("$N(n)", forwardName(layer.name()));
+            run.addStatement("$N(n, training)", forwardName(layer.name()));
         }
-        run.addStatement("$T.channelMajorToNchw($L, $L, $L, $L, n, output, outputOffset)", Symbols.kernel("Layout"),
-                symbols.tensor(graph.output()), out.channels(), out.height(), out.width());
+        run.beginControlFlow("if (output != null)")
+                .addStatement("$T.channelMajorToNchw($L, $L, $L, $L, n, output, outputOffset)",
+                        Symbols.kernel("Layout"), symbols.tensor(graph.output()), out.channels(), out.height(),
+                        out.width())
+                .endControlFlow();
         run.addStatement("lastBatch = n");
         type.addMethod(run.build());
     }
 
-    /** One private method per layer method; a residual stage gets one per block, called in order. */
+    /** {@code trainStep}: forward in training mode, softmax cross-entropy, backward, optimizer update. */
+    private void train(TypeSpec.Builder type) {
+        Shape in = graph.input().shape(), out = graph.output().shape();
+        type.addMethod(MethodSpec.methodBuilder("trainStep").addModifiers(Modifier.PUBLIC)
+                .returns(float.class)
+                .addJavadoc(Javadocs.trainStep(in, out))
+                .addParameter(int.class, "n")
+                .addParameter(float[].class, "input")
+                .addParameter(int[].class, "labels")
+                .addStatement("checkBatch(n)")
+                .addStatement("checkSize($S, input, (long) n * INPUT_SIZE)", "input")
+                .addStatement("checkLabels(labels, n, OUTPUT_SIZE)")
+                .addStatement("$T.copy(input, 0, activations, $T.JAVA_FLOAT, STAGED_INPUT * Float.BYTES, "
+                        + "n * INPUT_SIZE)", Symbols.MEMORY_SEGMENT, Symbols.VALUE_LAYOUT)
+                .addStatement("return train(n, activations, STAGED_INPUT, labels)")
+                .build());
+        type.addMethod(MethodSpec.methodBuilder("trainStep").addModifiers(Modifier.PUBLIC)
+                .returns(float.class)
+                .addJavadoc("One training step on {@code n} samples in off-heap memory; see "
+                        + "{@link #trainStep(int, float[], int[])}.\n")
+                .addParameter(int.class, "n")
+                .addParameter(Symbols.MEMORY_SEGMENT, "input")
+                .addParameter(int[].class, "labels")
+                .addStatement("checkBatch(n)")
+                .addStatement("checkSize($S, input, (long) n * INPUT_SIZE)", "input")
+                .addStatement("checkLabels(labels, n, OUTPUT_SIZE)")
+                .addStatement("return train(n, input, 0L, labels)")
+                .build());
+        MethodSpec.Builder train = MethodSpec.methodBuilder("train").addModifiers(Modifier.PRIVATE)
+                .returns(float.class)
+                .addJavadoc("The training step on checked arguments.\n")
+                .addParameter(int.class, "n")
+                .addParameter(Symbols.MEMORY_SEGMENT, "input")
+                .addParameter(long.class, "inputOffset")
+                .addParameter(int[].class, "labels")
+                .addStatement("beginStep()")
+                .addStatement("run(n, input, inputOffset, null, 0L, true)")
+                .addStatement("float loss = crossEntropy($L, $L, n, labels, $L)", symbols.tensor(graph.output()),
+                        out.channels(), symbols.gradient(graph.output()));
+        List<Graph.Layer> layers = graph.layers();
+        for (int i = layers.size() - 1; i >= 0; i--) {
+            train.addStatement("$N(n)", backwardName(layers.get(i).name()));
+        }
+        train.addStatement("return update(loss)");
+        type.addMethod(train.build());
+    }
+
+    /**
+     * One private forward and one backward method per layer method; a residual stage gets one of each per block,
+     * called in order (backward: in reverse).
+     */
     private void layerMethods(TypeSpec.Builder type) {
         for (Graph.Layer layer : graph.layers()) {
-            MethodSpec.Builder method = MethodSpec.methodBuilder(forwardName(layer.name()))
-                    .addModifiers(Modifier.PRIVATE)
-                    .addJavadoc(Javadocs.layer(layer))
-                    .addParameter(int.class, "n");
+            MethodSpec.Builder forward = layerMethod(forwardName(layer.name()), Javadocs.layer(layer), true);
+            MethodSpec.Builder backward = layerMethod(backwardName(layer.name()), Javadocs.layer(layer), false);
             if (layer.blocks().isEmpty()) {
-                method.addCode(steps(layer.nodes()));
+                forward.addCode(forwardSteps(layer.nodes()));
+                backward.addCode(backwardSteps(layer.nodes()));
             } else {
-                for (int i = 0; i < layer.blocks().size(); i++) {
+                int blocks = layer.blocks().size();
+                for (int i = 0; i < blocks; i++) {
                     List<Node> block = layer.blocks().get(i);
-                    String name = forwardName(layer.name() + "Block" + i);
-                    type.addMethod(MethodSpec.methodBuilder(name)
-                            .addModifiers(Modifier.PRIVATE)
-                            .addJavadoc(Javadocs.block(layer, i, block))
-                            .addParameter(int.class, "n")
-                            .addCode(steps(block))
-                            .build());
-                    method.addStatement("$N(n)", name);
+                    String name = layer.name() + "Block" + i;
+                    type.addMethod(layerMethod(forwardName(name), Javadocs.block(layer, i, block), true)
+                            .addCode(forwardSteps(block)).build());
+                    type.addMethod(layerMethod(backwardName(name), Javadocs.block(layer, i, block), false)
+                            .addCode(backwardSteps(block)).build());
+                    forward.addStatement("$N(n, training)", forwardName(name));
+                }
+                for (int i = blocks - 1; i >= 0; i--) {
+                    backward.addStatement("$N(n)", backwardName(layer.name() + "Block" + i));
                 }
             }
-            type.addMethod(method.build());
+            type.addMethod(forward.build());
+            type.addMethod(backward.build());
         }
     }
 
+    private static MethodSpec.Builder layerMethod(String name, CodeBlock doc, boolean forward) {
+        MethodSpec.Builder method = MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE)
+                .addJavadoc(forward ? doc : CodeBlock.of("Backward of: $L", doc))
+                .addParameter(int.class, "n");
+        if (forward) {
+            method.addParameter(boolean.class, "training");
+        }
+        return method;
+    }
+
     /** The forward statements of the steps whose head is among the given nodes. */
-    private CodeBlock steps(List<Node> nodes) {
+    private CodeBlock forwardSteps(List<Node> nodes) {
         CodeBlock.Builder code = CodeBlock.builder();
         for (Step step : plan.steps()) {
             if (nodes.contains(step.head())) {
                 code.add("// $L: $L\n", step.head().path(), describe(step));
                 code.add(OpEmitter.of(step.head().op()).forward(step, symbols));
             }
+        }
+        return code.build();
+    }
+
+    /**
+     * The backward statements of those steps, last step first: undo the fused ReLU (mask the gradient in place),
+     * send the gradient of a fused residual add to the shortcut, then the head op's own backward.
+     */
+    private CodeBlock backwardSteps(List<Node> nodes) {
+        CodeBlock.Builder code = CodeBlock.builder();
+        List<Step> steps = plan.steps();
+        for (int i = steps.size() - 1; i >= 0; i--) {
+            Step step = steps.get(i);
+            if (!nodes.contains(step.head())) {
+                continue;
+            }
+            code.add("// $L: $L\n", step.head().path(), describe(step));
+            Shape shape = step.output().shape();
+            if (step.fusedOf(Op.Relu.class) != null) {
+                code.addStatement("$T.reluBackward($L, $L, $L, $L, n, $L, false)", Symbols.kernel("Activations"),
+                        symbols.tensor(step.output()), symbols.gradient(step.output()), shape.channels(),
+                        shape.spatial(), symbols.gradient(step.output()));
+            }
+            Node add = step.fusedOf(Op.Add.class);
+            if (add != null && step.head().op() instanceof Op.BatchNorm) {
+                Value shortcut = add.inputs().get(1);
+                code.add(Emit.sendGradient(symbols, step.output(), shortcut, shape,
+                        backprop.accumulate(step, shortcut)));
+            }
+            code.add(OpEmitter.of(step.head().op()).backward(step, symbols, backprop));
         }
         return code.build();
     }
@@ -281,6 +399,10 @@ public final class ModelWriter {
 
     static String forwardName(String layer) {
         return Names.identifier(layer) + "Forward";
+    }
+
+    static String backwardName(String layer) {
+        return Names.identifier(layer) + "Backward";
     }
 
     private static FieldSpec intConstant(String name, int value, String doc) {

@@ -51,6 +51,36 @@ public final class Symbols {
                 .orElseThrow().getKey();
     }
 
+    /** The offset constant of a value's gradient. */
+    public String gradientConstant(Value value) {
+        return Names.constant(storage(value).name()) + "_GRAD";
+    }
+
+    /** The offset constants of a norm's saved mean and 1/σ. */
+    public static String savedConstant(dev.residual.processor.graph.Node node, String statistic) {
+        return Names.constant(node.path()) + "_" + statistic;
+    }
+
+    /** {@code activations, STEM_0_GRAD}: the gradient of a value. */
+    public CodeBlock gradient(Value value) {
+        return CodeBlock.of("activations, $N", gradientConstant(value));
+    }
+
+    /** The gradient of a node's input, or {@code null, 0L} for the model input, which needs none. */
+    public CodeBlock inputGradient(Value value) {
+        return value.equals(plan.graph().input()) ? CodeBlock.of("null, 0L") : gradient(value);
+    }
+
+    /** {@code activations, STEM_1_MEAN} or {@code activations, STEM_1_RSTD}. */
+    public CodeBlock saved(dev.residual.processor.graph.Node node, String statistic) {
+        return CodeBlock.of("activations, $N", savedConstant(node, statistic));
+    }
+
+    /** {@code gradients, STEM_0_WEIGHT}: a parameter's gradient, at the parameter's offset in the gradient block. */
+    public CodeBlock parameterGradient(Param param) {
+        return CodeBlock.of("gradients, $N", constant(param));
+    }
+
     /** {@code activations, STEM_0_OUT}. */
     public CodeBlock tensor(Value value) {
         return CodeBlock.of("activations, $N", constant(value));
@@ -64,5 +94,21 @@ public final class Symbols {
     /** The scratch area: {@code activations, SCRATCH}. */
     public CodeBlock scratch() {
         return CodeBlock.of("activations, SCRATCH");
+    }
+
+    /** A second tensor in the scratch area, after {@code floats} floats of the first (rounded up to 64 bytes). */
+    public CodeBlock scratchAfter(long floats) {
+        long offset = (floats + MemoryPlan.ALIGN - 1) / MemoryPlan.ALIGN * MemoryPlan.ALIGN;
+        return CodeBlock.of("activations, SCRATCH + $LL", offset);
+    }
+
+    /** The largest batch, for sizing scratch tensors. */
+    public int batch() {
+        return plan.graph().batch();
+    }
+
+    /** Whether a value is the model's input, which needs no gradient. */
+    public boolean isModelInput(Value value) {
+        return value.equals(plan.graph().input());
     }
 }

@@ -1,6 +1,7 @@
 package dev.residual.processor.plan;
 
 import dev.residual.processor.graph.Graph;
+import dev.residual.processor.graph.Node;
 import dev.residual.processor.graph.Param;
 import dev.residual.processor.graph.Value;
 import java.util.List;
@@ -10,21 +11,31 @@ import java.util.Map;
  * Step 4's result: where every tensor lives. Offsets and sizes count floats; every offset is a multiple of 16
  * floats (64 bytes) from the start of its block, and every block starts 64-byte aligned.
  *
- * @param graph             the graph planned
- * @param steps             the forward pass as fused kernel calls, in order
- * @param parameters        trainable parameters → offset in the parameter block
- * @param parameterFloats   size of the parameter block (the gradient block has the same layout)
- * @param buffers           running statistics → offset in the buffer block
- * @param bufferFloats      size of the buffer block
- * @param activations       every value → offset in the activation block (fused values share their step's offset)
- * @param scratchOffset     start of the scratch area (im2col, flattening) inside the activation block
- * @param stagedInput       where array inputs are staged (sample-major, as the caller passes them)
- * @param stagedOutput      where array outputs are staged before they are copied out
- * @param activationFloats  size of the activation block, scratch and staging included
+ * <p>The activation block holds, in order: every value of the forward pass (planned for the largest batch), the
+ * gradient of every value but the input, the statistics norms save for their backward, the scratch area
+ * (im2col, flattening), and the staging areas for array inputs and outputs.
+ *
+ * @param graph            the graph planned
+ * @param steps            the forward pass as fused kernel calls, in order
+ * @param parameters       trainable parameters → offset in the parameter block (the gradient block has the same
+ *                         layout)
+ * @param parameterFloats  size of the parameter block
+ * @param buffers          running statistics → offset in the buffer block
+ * @param bufferFloats     size of the buffer block
+ * @param activations      every value → offset in the activation block (fused values share their step's offset)
+ * @param gradients        every stored value but the input → offset of its gradient in the activation block
+ * @param saved            every norm node → offset of its saved mean; its saved 1/σ follows at
+ *                         {@link #savedFloats(Node)} further
+ * @param scratchOffset    start of the scratch area
+ * @param scratchFloats    size of the scratch area
+ * @param stagedInput      where array inputs are staged (sample-major, as the caller passes them)
+ * @param stagedOutput     where array outputs are staged before they are copied out
+ * @param activationFloats size of the activation block
  */
 public record MemoryPlan(Graph graph, List<Step> steps, Map<Param, Long> parameters, long parameterFloats,
                          Map<Param, Long> buffers, long bufferFloats, Map<Value, Long> activations,
-                         long scratchOffset, long stagedInput, long stagedOutput, long activationFloats) {
+                         Map<Value, Long> gradients, Map<Node, Long> saved, long scratchOffset, long scratchFloats,
+                         long stagedInput, long stagedOutput, long activationFloats) {
 
     /** Alignment of every tensor, in floats: 64 bytes, a cache line and an AVX-512 vector. */
     public static final int ALIGN = 16;
@@ -43,6 +54,11 @@ public record MemoryPlan(Graph graph, List<Step> steps, Map<Param, Long> paramet
             throw new IllegalArgumentException("unplanned value " + value);
         }
         return offset;
+    }
+
+    /** Floats a norm saves per statistic (mean, 1/σ): per channel for batch norm, per sample (and group) else. */
+    public long savedFloats(Node node) {
+        return Planner.savedFloats(node, graph.batch());
     }
 
     static long align(long floats) {

@@ -33,28 +33,55 @@ public final class Planner {
                 bufferFloats += MemoryPlan.align(param.size());
             }
         }
-        Map<Value, Long> activations = new LinkedHashMap<>();
         long batch = graph.batch();
-        long activationFloats = MemoryPlan.align(batch * graph.input().shape().size());
+        Map<Value, Long> activations = new LinkedHashMap<>();
+        long floats = MemoryPlan.align(batch * graph.input().shape().size());
         activations.put(graph.input(), 0L);
-        long scratch = 0;
         for (Step step : steps) {
-            long offset = activationFloats;
-            activationFloats += MemoryPlan.align(batch * step.output().shape().size());
+            long offset = floats;
+            floats += MemoryPlan.align(batch * step.output().shape().size());
             activations.put(step.head().output(), offset);
             for (Node fused : step.fused()) {
                 activations.put(fused.output(), offset);
             }
+        }
+        Map<Value, Long> gradients = new LinkedHashMap<>();
+        for (Step step : steps) {
+            long offset = floats;
+            floats += MemoryPlan.align(batch * step.output().shape().size());
+            gradients.put(step.head().output(), offset);
+            for (Node fused : step.fused()) {
+                gradients.put(fused.output(), offset);
+            }
+        }
+        Map<Node, Long> saved = new LinkedHashMap<>();
+        long scratch = 0;
+        for (Step step : steps) {
+            long statistics = savedFloats(step.head(), graph.batch());
+            if (statistics > 0) {
+                saved.put(step.head(), floats);
+                floats += 2 * MemoryPlan.align(statistics);
+            }
             scratch = Math.max(scratch, scratchFloats(step.head(), graph.batch()));
         }
-        long scratchOffset = activationFloats;
-        activationFloats += MemoryPlan.align(scratch);
-        long stagedInput = activationFloats;
-        activationFloats += MemoryPlan.align(batch * graph.input().shape().size());
-        long stagedOutput = activationFloats;
-        activationFloats += MemoryPlan.align(batch * graph.output().shape().size());
+        long scratchOffset = floats;
+        floats += MemoryPlan.align(scratch);
+        long stagedInput = floats;
+        floats += MemoryPlan.align(batch * graph.input().shape().size());
+        long stagedOutput = floats;
+        floats += MemoryPlan.align(batch * graph.output().shape().size());
         return new MemoryPlan(graph, steps, parameters, parameterFloats, buffers, bufferFloats, activations,
-                scratchOffset, stagedInput, stagedOutput, activationFloats);
+                gradients, saved, scratchOffset, MemoryPlan.align(scratch), stagedInput, stagedOutput, floats);
+    }
+
+    /** Floats a norm saves per statistic for its backward: batch norm per channel, layer norm per sample, group norm per sample and group. */
+    static long savedFloats(Node node, int batch) {
+        return switch (node.op()) {
+            case Op.BatchNorm norm -> node.input().shape().channels();
+            case Op.LayerNorm norm -> batch;
+            case Op.GroupNorm norm -> (long) batch * norm.groups();
+            default -> 0;
+        };
     }
 
     /** Floats of scratch a node needs: the im2col matrix of a convolution, the flattened input of a dense layer. */
@@ -63,7 +90,8 @@ public final class Planner {
         return switch (node.op()) {
             case Op.Conv conv when needsIm2col(conv) ->
                     (long) in.channels() * conv.kernel() * conv.kernel() * batch * out.spatial();
-            case Op.Dense dense when in.image() && in.spatial() > 1 -> in.size() * batch;
+            // the flattened input, and the flattened input gradient beside it
+            case Op.Dense dense when in.image() && in.spatial() > 1 -> 2 * MemoryPlan.align(in.size() * batch);
             default -> 0;
         };
     }

@@ -13,8 +13,8 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Design. Speed comes from HotSpot's auto-vectorizer (SuperWord), which turns a simple loop over {@code float[]}
  * into AVX FMA instructions, but only under conditions this class is built around:
  * <ul>
- *   <li>Compute happens on arrays. Memory segments are read and written only in bulk while packing operands and
- *       moving rows of {@code C} in and out.</li>
+ *   <li>Compute happens on arrays. Memory segments are touched only while packing the operands and while moving
+ *       rows of {@code C} in and out, in bulk wherever the stored rows are contiguous.</li>
  *   <li>In the inner loop every array is indexed by the same bare loop index {@code j}. The vectorizer of JDK 25
  *       cannot prove that {@code x[j]} and {@code y[off + j]} do not overlap when {@code x} and {@code y} may be the
  *       same array, and then does not vectorize at all (measured: 3 GFLOP/s instead of 28). So the packed
@@ -29,7 +29,8 @@ import java.util.concurrent.locks.LockSupport;
  * {@code op(B)} is packed once into panels of {@value #NR} columns ({@value #KC}·{@value #NR} floats, 256 KiB, sized
  * for L2); for each block of {@value #MC} rows, {@code alpha·op(A)} is packed so that a row pair's values for one
  * {@code k} step are adjacent; then each panel is swept by all row pairs while it is hot in cache. Transposes are
- * resolved while packing, so one kernel serves all four combinations.
+ * resolved while packing, so one kernel serves all four combinations. A narrow, tall {@code C} is computed as
+ * {@code Cᵀ = op(B)ᵀ·op(A)ᵀ}, so the kernel's rows run along the long side.
  *
  * <p>Threads. A call is split into parts, one per thread, each a band of columns of {@code C} (or rows, when
  * {@code C} is taller than wide) computed independently with its own packing buffers; the calling thread runs part 0
@@ -47,6 +48,12 @@ public final class JavaGemm implements Gemm {
     static final int NC = 1024;
     /** Columns of one packed panel, and the longest row of {@code C} the kernel updates in one sweep. */
     static final int NR = 256;
+    /**
+     * A C narrower than this, and taller than wide, is computed transposed: kernel rows as short as {@code n} waste
+     * most of each pass on loop overhead (measured at m=512, k=1024: n=8 went from 4.5 to 10 GFLOP/s, n=64 from 16
+     * to 20; at n=128 both ways are even).
+     */
+    static final int NARROW = 128;
     /** Below this many multiply-adds a call runs on the caller only: waking a thread costs more than it saves. */
     static final long PARALLEL_WORK = 64L * 64 * 64;
 
@@ -81,7 +88,9 @@ public final class JavaGemm implements Gemm {
         try {
             if (alpha == 0) {
                 // BLAS semantics: the product is not computed, so NaNs in A or B do not reach C.
-                callerWorkspace.scaleC(job);
+                if (beta != 1) {
+                    callerWorkspace.scaleC(job);
+                }
                 return;
             }
             int parts = job.plan(partsFor(m, n, k));
@@ -135,6 +144,8 @@ public final class JavaGemm implements Gemm {
         MemorySegment a, b, c;
         long aOffset, bOffset, cOffset;
         int lda, ldb, ldc;
+        /** Whether A, B, m and n describe the transposed problem; then C is read and written transposed. */
+        boolean transposedC;
         int parts;
         boolean splitColumns;
 
@@ -142,22 +153,44 @@ public final class JavaGemm implements Gemm {
                  float alpha, MemorySegment a, long aOffset, int lda,
                  MemorySegment b, long bOffset, int ldb,
                  float beta, MemorySegment c, long cOffset, int ldc) {
+            this.k = k;
+            this.alpha = alpha;
+            this.beta = beta;
+            this.c = c;
+            this.cOffset = cOffset;
+            this.ldc = ldc;
+            transposedC = n < NARROW && m > n;
+            if (transposedC) {
+                // Computes Cᵀ = op(B)ᵀ·op(A)ᵀ instead, so that the kernel's rows run along m, the long side.
+                // op(B)ᵀ is B read as stored with the opposite transpose flag, and likewise op(A)ᵀ.
+                operands(!transB, !transA, n, m, b, bOffset, ldb, a, aOffset, lda);
+            } else {
+                operands(transA, transB, m, n, a, aOffset, lda, b, bOffset, ldb);
+            }
+        }
+
+        private void operands(boolean transA, boolean transB, int m, int n,
+                              MemorySegment a, long aOffset, int lda, MemorySegment b, long bOffset, int ldb) {
             this.transA = transA;
             this.transB = transB;
             this.m = m;
             this.n = n;
-            this.k = k;
-            this.alpha = alpha;
             this.a = a;
             this.aOffset = aOffset;
             this.lda = lda;
             this.b = b;
             this.bOffset = bOffset;
             this.ldb = ldb;
-            this.beta = beta;
-            this.c = c;
-            this.cOffset = cOffset;
-            this.ldc = ldc;
+        }
+
+        /** Index in {@link #c} of element {@code (row, col)} of the C being computed, which may be the transpose. */
+        long cIndex(int row, int col) {
+            return transposedC ? cOffset + (long) col * ldc + row : cOffset + (long) row * ldc + col;
+        }
+
+        /** Distance in {@link #c} between elements {@code (row, col)} and {@code (row, col + 1)}. */
+        long cStep() {
+            return transposedC ? ldc : 1;
         }
 
         void clear() {
@@ -203,7 +236,7 @@ public final class JavaGemm implements Gemm {
         private final float[][][] panels = new float[NC / NR][KC][];
         /** The two rows of {@code C} the kernel updates, and a stand-in second row when the block has an odd row. */
         private final float[] row0 = new float[NR], row1 = new float[NR], spareRow = new float[NR];
-        /** One stored row of A, B or C on its way in or out. */
+        /** One stored row of A, or of C on its way in or out. */
         private final float[] line = new float[Math.max(Math.max(KC, MC), NR)];
 
         /** Computes rows {@code [rowStart, rowEnd)} × columns {@code [colStart, colEnd)} of C. */
@@ -306,7 +339,7 @@ public final class JavaGemm implements Gemm {
             }
         }
 
-        /** {@code panel[p][x + q] = B[first + q·stride + p]} for q = 0..7, offsets in bytes. */
+        /** Sets {@code panel[p][x + q]} to the float at byte {@code first + q·stride + 4p}, for q = 0..7. */
         private static void transposeEight(MemorySegment b, long first, long stride, float[][] panel, int x, int kc) {
             for (int p = 0; p < kc; p++) {
                 float[] row = panel[p];
@@ -328,6 +361,7 @@ public final class JavaGemm implements Gemm {
             }
         }
 
+        /** Allocates the packed rows a block needs; each is allocated once and kept for later calls. */
         private void allocatePanels(int kc, int cols) {
             for (int panel = 0; panel * NR < cols; panel++) {
                 float[][] rows = panels[panel];
@@ -345,14 +379,28 @@ public final class JavaGemm implements Gemm {
                 Arrays.fill(into, 0, width, 0f);
                 return;
             }
-            readFloats(job.c, job.cOffset + (long) row * job.ldc + col, into, width);
+            long at = job.cIndex(row, col);
+            if (job.transposedC) {
+                for (int j = 0; j < width; j++) {
+                    into[j] = job.c.getAtIndex(FLOAT, at + j * job.cStep());
+                }
+            } else {
+                readFloats(job.c, at, into, width);
+            }
             if (firstStep && job.beta != 1) {
                 scale(into, width, job.beta);
             }
         }
 
         private static void storeC(Job job, int row, int col, int width, float[] from) {
-            MemorySegment.copy(from, 0, job.c, FLOAT, (job.cOffset + (long) row * job.ldc + col) * Float.BYTES, width);
+            long at = job.cIndex(row, col);
+            if (job.transposedC) {
+                for (int j = 0; j < width; j++) {
+                    job.c.setAtIndex(FLOAT, at + j * job.cStep(), from[j]);
+                }
+            } else {
+                MemorySegment.copy(from, 0, job.c, FLOAT, at * Float.BYTES, width);
+            }
         }
 
         /** {@code C = beta·C}, for a call with {@code alpha = 0}. */
@@ -547,6 +595,7 @@ public final class JavaGemm implements Gemm {
             while (!stopped) {
                 int current = ticket;
                 if (current == served) {
+                    Thread.interrupted(); // nobody should interrupt a worker, but a set flag would make park spin
                     LockSupport.park(this);
                     continue;
                 }

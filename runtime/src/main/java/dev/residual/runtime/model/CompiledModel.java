@@ -4,6 +4,8 @@ import dev.residual.runtime.Layer;
 import dev.residual.runtime.Tensor;
 import dev.residual.runtime.gemm.Gemm;
 import dev.residual.runtime.io.Safetensors;
+import dev.residual.runtime.optim.LearningRate;
+import dev.residual.runtime.optim.Optimizer;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -28,6 +30,8 @@ public abstract class CompiledModel implements AutoCloseable {
 
     protected final Gemm gemm;
     protected final MemorySegment parameters;
+    /** The gradient of every parameter, at the parameter's offset: same layout as {@link #parameters}. */
+    protected final MemorySegment gradients;
     protected final MemorySegment buffers;
     protected final MemorySegment activations;
     private final Arena arena;
@@ -35,6 +39,8 @@ public abstract class CompiledModel implements AutoCloseable {
     private final Map<String, Tensor> state = new LinkedHashMap<>();
     private final List<Layer> layers = new ArrayList<>();
     private final int batchCapacity;
+    private final long parameterFloats;
+    private final Training training = new Training();
     /** The batch of the last forward pass, which sizes the layer output views. */
     protected int lastBatch;
 
@@ -44,7 +50,9 @@ public abstract class CompiledModel implements AutoCloseable {
         this.batchCapacity = batchCapacity;
         this.arena = Arena.ofShared();
         this.parameters = allocate(parameterFloats);
+        this.gradients = allocate(parameterFloats);
         this.buffers = allocate(bufferFloats);
+        this.parameterFloats = parameterFloats;
         this.activations = allocate(activationFloats);
         this.specs = List.copyOf(specs);
         for (ParameterSpec spec : specs) {
@@ -141,6 +149,82 @@ public abstract class CompiledModel implements AutoCloseable {
     /** Saves parameters and running statistics as safetensors, atomically. */
     public final void save(Path file) throws IOException {
         Safetensors.save(file, stateDict());
+    }
+
+    // --- training ---
+
+    /**
+     * Chooses the optimizer and the learning-rate schedule for {@code trainStep}, with fresh optimizer state (its
+     * own block, {@code stateSlots()} times the parameter block) and the step count reset to 0.
+     */
+    public final void setOptimizer(Optimizer optimizer, LearningRate schedule) {
+        training.configure(optimizer, schedule, arena, parameterFloats);
+    }
+
+    /** Label smoothing for the cross-entropy of {@code trainStep}: 0 (default) to below 1. */
+    public final void setLabelSmoothing(float smoothing) {
+        training.labelSmoothing(smoothing);
+    }
+
+    /** Clips the global L2 norm of the gradients to {@code maxNorm} before each update; 0 turns clipping off. */
+    public final void setGradientClipping(double maxNorm) {
+        training.clipping(maxNorm);
+    }
+
+    /** Training steps taken (restored by {@link #loadCheckpoint}). */
+    public final long step() {
+        return training.step();
+    }
+
+    /** The learning rate the next step will use. */
+    public final double learningRate() {
+        return training.learningRate();
+    }
+
+    /** The gradient of every trainable parameter after the last {@code trainStep}, as views. */
+    public final List<Tensor> gradients() {
+        return specs.stream().filter(ParameterSpec::trainable).map(spec -> new Tensor("grad." + spec.name(),
+                spec.shape(), gradients.asSlice(spec.offset() * Float.BYTES, spec.size() * Float.BYTES))).toList();
+    }
+
+    /** Checks labels before a training step: one per sample, each a class index. */
+    protected static void checkLabels(int[] labels, int n, int classes) {
+        Training.checkLabels(labels, n, classes);
+    }
+
+    /** Softmax cross-entropy of the logits ({@code classes × n}, channel-major); writes its gradient. */
+    protected final float crossEntropy(MemorySegment logits, long offset, int classes, int n, int[] labels,
+                                       MemorySegment gradient, long gradientOffset) {
+        return training.crossEntropy(logits, offset, classes, n, labels, gradient, gradientOffset);
+    }
+
+    /**
+     * Ends a training step: refuses a non-finite loss or gradient (the parameters stay as they were), clips, and
+     * lets the optimizer update the parameter block. Returns the loss.
+     */
+    protected final float update(float loss) {
+        return training.update(loss, parameters, gradients, buffers, parameterFloats);
+    }
+
+    /** Starts a training step: checks an optimizer is set and backs up the running statistics. */
+    protected final void beginStep() {
+        training.begin(arena, buffers);
+    }
+
+    /**
+     * Saves everything needed to resume training, atomically: parameters, running statistics, optimizer state
+     * ({@code optimizer.<slot>.<parameter>}) and the step count ({@code optimizer.step}).
+     */
+    public final void saveCheckpoint(Path file) throws IOException {
+        training.save(file, stateDict(), specs);
+    }
+
+    /**
+     * Restores what {@link #saveCheckpoint} saved. Everything is checked first; on any mismatch the model, its
+     * optimizer state and its step count are unchanged. Configure the same optimizer before loading.
+     */
+    public final void loadCheckpoint(Path file) throws IOException {
+        training.load(file, stateDict(), specs);
     }
 
     /** The memory blocks' sizes, for logs. */

@@ -87,11 +87,104 @@ public final class Activations {
         }
     }
 
-    // Backward goes here: ReLU passes the gradient where the output is positive; GELU's derivative is
-    // Φ(x) + x·φ(x) (exact) or the derivative of the tanh form, both from the saved input.
+    /**
+     * ReLU backward from the forward's output: {@code dIn = dOut} where {@code y > 0}, else 0 (PyTorch's
+     * {@code threshold_backward} on the result). Works for a ReLU fused into {@link BatchNorm} or
+     * {@link Elementwise} too, given that kernel's output.
+     *
+     * @param y          the ReLU's output, {@code C·n·hw} floats, channel-major
+     * @param dOut       gradient of the output, {@code C·n·hw} floats
+     * @param C          channels (features for vectors)
+     * @param hw         {@code H·W}, 1 for vectors
+     * @param n          samples in this batch
+     * @param dIn        {@code C·n·hw} floats receiving the input gradient; may be {@code dOut} (in place) when not
+     *                   accumulating
+     * @param accumulate {@code false} overwrites {@code dIn}, {@code true} adds the gradient to what it holds
+     */
+    public static void reluBackward(MemorySegment y, long yOff, MemorySegment dOut, long dOutOff, int C, int hw, int n,
+                                    MemorySegment dIn, long dInOff, boolean accumulate) {
+        int length = n * hw;
+        for (int c = 0; c < C; c++) {
+            long row = (long) c * length;
+            long o = yOff + row, g = dOutOff + row, d = dInOff + row;
+            if (accumulate) {
+                for (int i = 0; i < length; i++) {
+                    float pass = y.getAtIndex(JAVA_FLOAT, o + i) > 0f ? dOut.getAtIndex(JAVA_FLOAT, g + i) : 0f;
+                    dIn.setAtIndex(JAVA_FLOAT, d + i, dIn.getAtIndex(JAVA_FLOAT, d + i) + pass);
+                }
+            } else {
+                for (int i = 0; i < length; i++) {
+                    float pass = y.getAtIndex(JAVA_FLOAT, o + i) > 0f ? dOut.getAtIndex(JAVA_FLOAT, g + i) : 0f;
+                    dIn.setAtIndex(JAVA_FLOAT, d + i, pass);
+                }
+            }
+        }
+    }
+
+    /**
+     * Exact GELU backward from the forward's input: {@code dIn = dOut · (Φ(x) + x·φ(x))}, {@code φ} the standard
+     * normal density, computed in double as PyTorch's {@code gelu_backward} computes it.
+     *
+     * @param x          the GELU's input, {@code C·n·hw} floats, channel-major
+     * @param dOut       gradient of the output, {@code C·n·hw} floats
+     * @param C          channels (features for vectors)
+     * @param hw         {@code H·W}, 1 for vectors
+     * @param n          samples in this batch
+     * @param dIn        {@code C·n·hw} floats receiving the input gradient; may be {@code dOut} or {@code x} (in
+     *                   place) when not accumulating
+     * @param accumulate {@code false} overwrites {@code dIn}, {@code true} adds the gradient to what it holds
+     */
+    public static void geluBackward(MemorySegment x, long xOff, MemorySegment dOut, long dOutOff, int C, int hw, int n,
+                                    MemorySegment dIn, long dInOff, boolean accumulate) {
+        int length = n * hw;
+        for (int c = 0; c < C; c++) {
+            long row = (long) c * length;
+            long a = xOff + row, g = dOutOff + row, d = dInOff + row;
+            for (int i = 0; i < length; i++) {
+                double v = x.getAtIndex(JAVA_FLOAT, a + i);
+                double slope = normalCdf(v) + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v);
+                float grad = (float) (dOut.getAtIndex(JAVA_FLOAT, g + i) * slope);
+                dIn.setAtIndex(JAVA_FLOAT, d + i, accumulate ? dIn.getAtIndex(JAVA_FLOAT, d + i) + grad : grad);
+            }
+        }
+    }
+
+    /**
+     * Tanh-approximation GELU backward from the forward's input, PyTorch's {@code approximate='tanh'} derivative:
+     * with {@code u = √(2/π)·(x + 0.044715·x³)} and {@code t = tanh(u)},
+     * {@code dIn = dOut · (½·(1 + t) + ½·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²))}, in double. As in the forward,
+     * {@code ½·(1 + t)} is evaluated as {@code σ = 1/(1 + exp(−2u))} and {@code 1 − t²} as {@code 4σ·(1 − σ)}.
+     *
+     * @param x          the GELU's input, {@code C·n·hw} floats, channel-major
+     * @param dOut       gradient of the output, {@code C·n·hw} floats
+     * @param C          channels (features for vectors)
+     * @param hw         {@code H·W}, 1 for vectors
+     * @param n          samples in this batch
+     * @param dIn        {@code C·n·hw} floats receiving the input gradient; may be {@code dOut} or {@code x} (in
+     *                   place) when not accumulating
+     * @param accumulate {@code false} overwrites {@code dIn}, {@code true} adds the gradient to what it holds
+     */
+    public static void geluTanhBackward(MemorySegment x, long xOff, MemorySegment dOut, long dOutOff, int C, int hw,
+                                        int n, MemorySegment dIn, long dInOff, boolean accumulate) {
+        int length = n * hw;
+        for (int c = 0; c < C; c++) {
+            long row = (long) c * length;
+            long a = xOff + row, g = dOutOff + row, d = dInOff + row;
+            for (int i = 0; i < length; i++) {
+                double v = x.getAtIndex(JAVA_FLOAT, a + i);
+                double v2 = v * v;
+                double u = SQRT_2_OVER_PI * (v + 0.044715 * v2 * v);
+                double sigma = 1 / (1 + Math.exp(-2 * u));
+                double slope = sigma + 2 * v * sigma * (1 - sigma) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * v2);
+                float grad = (float) (dOut.getAtIndex(JAVA_FLOAT, g + i) * slope);
+                dIn.setAtIndex(JAVA_FLOAT, d + i, accumulate ? dIn.getAtIndex(JAVA_FLOAT, d + i) + grad : grad);
+            }
+        }
+    }
 
     private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
     private static final double INV_SQRT_2 = 1 / Math.sqrt(2);
+    private static final double INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
     /*
      * The error function, in three pieces, each a polynomial evaluated in double. The coefficients interpolate the

@@ -84,6 +84,148 @@ public final class BatchNorm {
         }
     }
 
-    // Training forward and backward go here: batch statistics as per-channel sums over each contiguous row, the
-    // running-statistics update, and the gradients of gamma, beta and the input (through the fused ReLU/residual).
+    /**
+     * Training forward with the batch statistics, fused with an optional residual add and ReLU like
+     * {@link #inference}. For each channel, over its {@code M = n·hw} values: the mean and the biased variance
+     * (two passes in double), {@code rstd = 1/sqrt(var + eps)}, then
+     * {@code out = relu?((in − mean)·rstd·gamma + beta + residual)}. The running statistics are updated as PyTorch
+     * does with the unbiased variance: {@code runningMean = (1 − momentum)·runningMean + momentum·mean},
+     * {@code runningVar = (1 − momentum)·runningVar + momentum·var·M/(M − 1)}.
+     *
+     * @param in          input, channel-major {@code C×(n·hw)}
+     * @param C           channels
+     * @param hw          {@code H·W}, 1 for vectors
+     * @param n           samples in this batch; {@code n·hw} must be at least 2, as PyTorch requires in training
+     * @param gamma       {@code C} scales (PyTorch {@code weight})
+     * @param beta        {@code C} shifts (PyTorch {@code bias})
+     * @param runningMean {@code C} running means, updated in place, or {@code null} (with {@code runningVar}) to
+     *                    leave no running statistics ({@code track_running_stats=False})
+     * @param runningVar  {@code C} running variances, updated in place, or {@code null}
+     * @param momentum    weight of the batch statistics in the update, PyTorch's default 0.1
+     * @param eps         added to the variance, PyTorch's default 1e-5
+     * @param saveMean    {@code C} floats receiving each channel's batch mean for {@link #backward}
+     * @param saveRstd    {@code C} floats receiving each channel's {@code rstd} for {@link #backward}
+     * @param residual    {@code C×(n·hw)} added after the norm, or {@code null}
+     * @param relu        whether to clamp negative results to 0 (after the residual add)
+     * @param out         {@code C×(n·hw)}; may be {@code in} or {@code residual} (in place), though {@link #backward}
+     *                    needs {@code in} as it was
+     * @throws IllegalArgumentException when {@code n·hw < 2}
+     */
+    public static void trainingForward(MemorySegment in, long inOff, int C, int hw, int n,
+                                       MemorySegment gamma, long gOff, MemorySegment beta, long bOff,
+                                       MemorySegment runningMean, long rmOff, MemorySegment runningVar, long rvOff,
+                                       float momentum, float eps,
+                                       MemorySegment saveMean, long smOff, MemorySegment saveRstd, long srOff,
+                                       MemorySegment residual, long rOff, boolean relu,
+                                       MemorySegment out, long outOff) {
+        int length = n * hw;
+        if (length < 2) {
+            throw new IllegalArgumentException("training batch norm needs more than one value per channel, got n "
+                    + n + " × hw " + hw);
+        }
+        for (int c = 0; c < C; c++) {
+            long row = (long) c * length;
+            double mean = SampleStats.mean(in, inOff + row, 0, 1, length);
+            double var = SampleStats.variance(in, inOff + row, 0, 1, length, mean);
+            double rstd = 1 / Math.sqrt(var + eps);
+            saveMean.setAtIndex(JAVA_FLOAT, smOff + c, (float) mean);
+            saveRstd.setAtIndex(JAVA_FLOAT, srOff + c, (float) rstd);
+            if (runningMean != null) {
+                double m = momentum;
+                long rm = rmOff + c, rv = rvOff + c;
+                runningMean.setAtIndex(JAVA_FLOAT, rm,
+                        (float) ((1 - m) * runningMean.getAtIndex(JAVA_FLOAT, rm) + m * mean));
+                double unbiased = var * length / (length - 1);
+                runningVar.setAtIndex(JAVA_FLOAT, rv,
+                        (float) ((1 - m) * runningVar.getAtIndex(JAVA_FLOAT, rv) + m * unbiased));
+            }
+            // The mean rounded to float, with what rounding dropped folded into the shift: x − center is exact for
+            // x near the mean, so the output stays accurate even when the mean is large next to the spread.
+            float center = (float) mean;
+            double k = gamma.getAtIndex(JAVA_FLOAT, gOff + c) * rstd;
+            float scale = (float) k;
+            float shift = (float) (beta.getAtIndex(JAVA_FLOAT, bOff + c) - (mean - center) * k);
+            normalizeRow(in, inOff + row, center, scale, shift, residual, rOff + row, relu, out, outOff + row, length);
+        }
+    }
+
+    /**
+     * Training backward through the batch statistics, from the mean and {@code rstd} {@link #trainingForward} saved.
+     * Per channel, with {@code x̂ = (x − mean)·rstd} and {@code M = n·hw}:
+     * {@code dBeta = Σ dOut}, {@code dGamma = Σ dOut·x̂}, and
+     * {@code dIn = gamma·rstd/M · (M·dOut − Σ dOut − x̂·Σ dOut·x̂)}, the sums in double.
+     *
+     * <p>{@code dOut} is the gradient of the norm's own output: a fused ReLU and residual add are undone first, the
+     * ReLU's mask with {@link Activations#reluBackward} (from this kernel's output) and the add's gradient sent to
+     * the residual with {@link Elementwise#accumulate}.
+     *
+     * @param in         the forward's input, channel-major {@code C×(n·hw)}
+     * @param C          channels
+     * @param hw         {@code H·W}, 1 for vectors
+     * @param n          samples in this batch
+     * @param gamma      {@code C} scales
+     * @param saveMean   {@code C} batch means saved by the forward
+     * @param saveRstd   {@code C} values {@code 1/sqrt(var + eps)} saved by the forward
+     * @param dOut       gradient of the norm's output, {@code C×(n·hw)}
+     * @param dGamma     {@code C} floats receiving the gradient of {@code gamma} (overwritten), or {@code null}
+     * @param dBeta      {@code C} floats receiving the gradient of {@code beta} (overwritten), or {@code null}
+     * @param dIn        {@code C×(n·hw)} floats receiving the input gradient, or {@code null} to skip it; may be
+     *                   {@code dOut} (in place) when not accumulating, otherwise must not overlap it
+     * @param accumulate {@code false} overwrites {@code dIn}, {@code true} adds the gradient to what it holds
+     */
+    public static void backward(MemorySegment in, long inOff, int C, int hw, int n, MemorySegment gamma, long gOff,
+                                MemorySegment saveMean, long smOff, MemorySegment saveRstd, long srOff,
+                                MemorySegment dOut, long dOutOff, MemorySegment dGamma, long dgOff,
+                                MemorySegment dBeta, long dbOff, MemorySegment dIn, long dInOff, boolean accumulate) {
+        int length = n * hw;
+        for (int c = 0; c < C; c++) {
+            long row = (long) c * length;
+            long x = inOff + row, g = dOutOff + row;
+            float center = saveMean.getAtIndex(JAVA_FLOAT, smOff + c);
+            double rstd = saveRstd.getAtIndex(JAVA_FLOAT, srOff + c);
+            double sumDy = 0, sumDyCentered = 0;
+            for (int i = 0; i < length; i++) {
+                double dy = dOut.getAtIndex(JAVA_FLOAT, g + i);
+                sumDy += dy;
+                sumDyCentered += dy * (in.getAtIndex(JAVA_FLOAT, x + i) - center);
+            }
+            double sumDyXhat = sumDyCentered * rstd;
+            if (dBeta != null) {
+                dBeta.setAtIndex(JAVA_FLOAT, dbOff + c, (float) sumDy);
+            }
+            if (dGamma != null) {
+                dGamma.setAtIndex(JAVA_FLOAT, dgOff + c, (float) sumDyXhat);
+            }
+            if (dIn != null) {
+                // dIn = k·dy + q·(x − mean) + r with k = gamma·rstd, q = −k·rstd·Σdy·x̂/M, r = −k·Σdy/M.
+                double k = gamma.getAtIndex(JAVA_FLOAT, gOff + c) * rstd;
+                float scale = (float) k;
+                float slope = (float) (-k * rstd * sumDyXhat / length);
+                float shift = (float) (-k * sumDy / length);
+                normBackwardRun(in, x, center, slope, dOut, g, scale, shift, dIn, dInOff + row, accumulate, length);
+            }
+        }
+    }
+
+    /**
+     * {@code dIn (+)= dOut·scale + (in − center)·slope + shift} over one run of {@code length} floats: the input
+     * gradient of every normalization, once its per-run coefficients are known. Each element is read before the same
+     * position is written, so {@code dIn} may be {@code dOut} when not accumulating.
+     */
+    static void normBackwardRun(MemorySegment in, long x, float center, float slope, MemorySegment dOut, long g,
+                                float scale, float shift, MemorySegment dIn, long d, boolean accumulate, int length) {
+        if (accumulate) {
+            for (int i = 0; i < length; i++) {
+                float v = dOut.getAtIndex(JAVA_FLOAT, g + i) * scale
+                        + (in.getAtIndex(JAVA_FLOAT, x + i) - center) * slope + shift;
+                dIn.setAtIndex(JAVA_FLOAT, d + i, dIn.getAtIndex(JAVA_FLOAT, d + i) + v);
+            }
+        } else {
+            for (int i = 0; i < length; i++) {
+                float v = dOut.getAtIndex(JAVA_FLOAT, g + i) * scale
+                        + (in.getAtIndex(JAVA_FLOAT, x + i) - center) * slope + shift;
+                dIn.setAtIndex(JAVA_FLOAT, d + i, v);
+            }
+        }
+    }
 }

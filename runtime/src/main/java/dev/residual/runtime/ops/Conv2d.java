@@ -98,8 +98,76 @@ public final class Conv2d {
         }
     }
 
-    // Backward goes here: dWeight = dOut · colᵀ (col recomputed or kept), dBias = row sums of dOut,
-    // dIn = col2im(weightᵀ · dOut).
+    /**
+     * Backward convolution: the gradients of the weight, the bias and the input given the gradient of the output.
+     * With {@code cols} the column matrix of {@code in} ({@link #im2col}, recomputed here into {@code col}; the input
+     * itself when {@link #needsCol} is false):
+     * <ul>
+     *   <li>{@code dWeight[F × C·K·K] = dOut[F × n·Ho·Wo] · colsᵀ}, overwritten;</li>
+     *   <li>{@code dBias[f] = Σ dOut[f, ·]}, the row sums, overwritten;</li>
+     *   <li>{@code dIn = col2im(weightᵀ · dOut)}: the product is computed into {@code col} (after the weight gradient
+     *       is done with it) and scattered back onto the input pixels by {@link #col2im}; for a 1×1 convolution with
+     *       stride 1 and no padding the product is {@code dIn} itself, computed with GEMM {@code beta} 0 or 1.</li>
+     * </ul>
+     * Any of the three gradients may be {@code null} to skip its work ({@code dIn} for the model input, which needs
+     * no gradient).
+     *
+     * @param gemm       the matrix-product backend
+     * @param in         the forward's input map, channel-major {@code C×(n·H·W)}
+     * @param C          input channels
+     * @param H          input height
+     * @param W          input width
+     * @param n          samples in this batch (at most the planned batch)
+     * @param weight     {@code F×C×K×K} (PyTorch OIHW), the row-major {@code F×(C·K·K)} matrix
+     * @param F          output channels (filters)
+     * @param K          kernel height and width
+     * @param stride     step between windows, both axes
+     * @param pad        zero padding on every side
+     * @param dOut       gradient of the output, channel-major {@code F×(n·Ho·Wo)} with {@code Ho, Wo =}
+     *                   {@link #outputSize}
+     * @param dWeight    {@code F×C×K×K} floats receiving the weight gradient (overwritten), or {@code null}
+     * @param dBias      {@code F} floats receiving the bias gradient (overwritten), or {@code null} (no bias)
+     * @param dIn        {@code C×(n·H·W)} floats receiving the input gradient, or {@code null} to skip it; must not
+     *                   overlap {@code dOut}, {@code weight} or {@code col}
+     * @param accumulate for {@code dIn}: {@code false} overwrites it, {@code true} adds the gradient to what it holds
+     * @param col        scratch of {@link #colSize} floats, overwritten; ignored (may be {@code null}) when
+     *                   {@link #needsCol} is false
+     */
+    public static void backward(Gemm gemm, MemorySegment in, long inOff, int C, int H, int W, int n,
+                                MemorySegment weight, long wOff, int F, int K, int stride, int pad,
+                                MemorySegment dOut, long dOutOff,
+                                MemorySegment dWeight, long dwOff, MemorySegment dBias, long dbOff,
+                                MemorySegment dIn, long dInOff, boolean accumulate,
+                                MemorySegment col, long colOff) {
+        int Ho = outputSize(H, K, stride, pad);
+        int Wo = outputSize(W, K, stride, pad);
+        int columns = n * Ho * Wo;
+        int depth = C * K * K;
+        if (dBias != null) {
+            Elementwise.biasGradient(dOut, dOutOff, F, Ho * Wo, n, dBias, dbOff);
+        }
+        if (needsCol(K, stride, pad)) {
+            if (dWeight != null) {
+                im2col(in, inOff, C, H, W, n, K, stride, pad, col, colOff);
+                gemm.sgemm(false, true, F, depth, columns, 1f, dOut, dOutOff, columns, col, colOff, columns,
+                        0f, dWeight, dwOff, depth);
+            }
+            if (dIn != null) {
+                gemm.sgemm(true, false, depth, columns, F, 1f, weight, wOff, depth, dOut, dOutOff, columns,
+                        0f, col, colOff, columns);
+                col2im(col, colOff, C, H, W, n, K, stride, pad, dIn, dInOff, accumulate);
+            }
+        } else {
+            if (dWeight != null) {
+                gemm.sgemm(false, true, F, C, columns, 1f, dOut, dOutOff, columns, in, inOff, columns,
+                        0f, dWeight, dwOff, C);
+            }
+            if (dIn != null) {
+                gemm.sgemm(true, false, C, columns, F, 1f, weight, wOff, C, dOut, dOutOff, columns,
+                        accumulate ? 1f : 0f, dIn, dInOff, columns);
+            }
+        }
+    }
 
     /**
      * Unrolls the input into the column matrix described in the class comment: {@code C·K·K} rows of
@@ -146,6 +214,68 @@ public final class Conv2d {
                             zero(col, line + oxHi, Wo - oxHi);
                         }
                         zero(col, dst + (long) oyHi * Wo, (Ho - oyHi) * Wo);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The adjoint of {@link #im2col}: adds every entry of the column matrix onto the input pixel it was copied from
+     * (entries that fell in the padding are dropped). Pixels that several windows see receive the sum of their
+     * entries; pixels no window sees (possible when {@code stride > K}) receive 0.
+     *
+     * <p>It works image by image ({@code C·n} images of {@code H·W}, each small enough to stay in cache while the
+     * {@code K·K} rows that land on it are added), reading each row of the column matrix once.
+     *
+     * @param col        {@code C·K·K} rows of {@code n·Ho·Wo} floats, laid out as {@link #im2col} writes them
+     * @param C          input channels
+     * @param H          input height
+     * @param W          input width
+     * @param n          samples in this batch
+     * @param K          kernel height and width
+     * @param stride     step between windows
+     * @param pad        zero padding on every side
+     * @param out        input-shaped map, channel-major {@code C×(n·H·W)}; must not overlap {@code col}
+     * @param accumulate {@code false} overwrites {@code out}, {@code true} adds onto what it holds
+     */
+    public static void col2im(MemorySegment col, long colOff, int C, int H, int W, int n, int K, int stride, int pad,
+                              MemorySegment out, long outOff, boolean accumulate) {
+        int Ho = outputSize(H, K, stride, pad);
+        int Wo = outputSize(W, K, stride, pad);
+        int hw = H * W;
+        int outPixels = Ho * Wo;
+        long inRow = (long) n * hw;
+        long colRow = (long) n * outPixels;
+        for (int c = 0; c < C; c++) {
+            for (int s = 0; s < n; s++) {
+                long image = outOff + c * inRow + (long) s * hw;
+                if (!accumulate) {
+                    zero(out, image, hw);
+                }
+                for (int ky = 0; ky < K; ky++) {
+                    int oyLo = Math.min(Ho, firstInside(ky - pad, stride));
+                    int oyHi = Math.max(oyLo, Math.min(Ho, endInside(ky - pad, stride, H)));
+                    for (int kx = 0; kx < K; kx++) {
+                        int oxLo = Math.min(Wo, firstInside(kx - pad, stride));
+                        int oxHi = Math.max(oxLo, Math.min(Wo, endInside(kx - pad, stride, W)));
+                        long src = colOff + ((long) (c * K + ky) * K + kx) * colRow + (long) s * outPixels;
+                        for (int oy = oyLo; oy < oyHi; oy++) {
+                            long line = src + (long) oy * Wo;
+                            long dst = image + (long) (oy * stride - pad + ky) * W + (kx - pad);
+                            if (stride == 1) {
+                                for (int ox = oxLo; ox < oxHi; ox++) {
+                                    out.setAtIndex(JAVA_FLOAT, dst + ox, out.getAtIndex(JAVA_FLOAT, dst + ox)
+                                            + col.getAtIndex(JAVA_FLOAT, line + ox));
+                                }
+                            } else {
+                                for (int ox = oxLo; ox < oxHi; ox++) {
+                                    long at = dst + (long) ox * stride;
+                                    out.setAtIndex(JAVA_FLOAT, at, out.getAtIndex(JAVA_FLOAT, at)
+                                            + col.getAtIndex(JAVA_FLOAT, line + ox));
+                                }
+                            }
+                        }
                     }
                 }
             }

@@ -109,6 +109,63 @@ public final class Elementwise {
         }
     }
 
-    // Backward goes here: the gradient passes through where the output was positive (ReLU) and is copied to both
-    // inputs of the add; the bias gradient is the row sum.
+    /*
+     * Backward. The fused epilogues split into these pieces, which the generator chains: the ReLU's mask with
+     * Activations.reluBackward (from the saved output), the add's gradient sent unchanged to both of its inputs with
+     * accumulate (each input a reader of the same gradient), and the bias gradient with biasGradient.
+     */
+
+    /**
+     * Sends a gradient on to a tensor's gradient buffer: {@code dst = src} ({@code overwrite}) or
+     * {@code dst += src}. The backward of an add ({@link #addRelu} without ReLU, or once the ReLU's mask is applied)
+     * is this, once for each of its two inputs, since both receive the output's gradient unchanged.
+     *
+     * <p>Note the flag's sense: {@code overwrite = true} is {@code accumulate = false} of the other backward kernels.
+     *
+     * @param src       the gradient, {@code C·n·hw} floats, channel-major
+     * @param C         channels (features for vectors)
+     * @param hw        {@code H·W}, 1 for vectors
+     * @param n         samples in this batch
+     * @param dst       {@code C·n·hw} floats, same layout; must not overlap {@code src} unless it is {@code src}
+     * @param overwrite {@code true} copies, {@code false} adds onto what {@code dst} holds
+     */
+    public static void accumulate(MemorySegment src, long srcOff, int C, int hw, int n,
+                                  MemorySegment dst, long dstOff, boolean overwrite) {
+        int length = n * hw;
+        for (int c = 0; c < C; c++) {
+            long row = (long) c * length;
+            if (overwrite) {
+                Layout.copy(src, srcOff + row, dst, dstOff + row, length);
+            } else {
+                long x = srcOff + row, y = dstOff + row;
+                for (int i = 0; i < length; i++) {
+                    float sum = dst.getAtIndex(JAVA_FLOAT, y + i) + src.getAtIndex(JAVA_FLOAT, x + i);
+                    dst.setAtIndex(JAVA_FLOAT, y + i, sum);
+                }
+            }
+        }
+    }
+
+    /**
+     * The gradient of a per-channel bias ({@link #biasAddRelu}, and the bias of {@link Conv2d} and {@link Dense}):
+     * {@code dBias[c] = Σ dOut[c, ·]}, each channel's row summed in double, overwritten.
+     *
+     * @param dOut  gradient of the biased output (after any ReLU mask), channel-major {@code C×(n·hw)}
+     * @param C     channels (units for a dense layer)
+     * @param hw    {@code H·W}, 1 for vectors
+     * @param n     samples in this batch
+     * @param dBias {@code C} floats, overwritten
+     */
+    public static void biasGradient(MemorySegment dOut, long dOutOff, int C, int hw, int n,
+                                    MemorySegment dBias, long dbOff) {
+        int length = n * hw;
+        for (int c = 0; c < C; c++) {
+            long x = dOutOff + (long) c * length;
+            double sum = 0;
+            for (int i = 0; i < length; i++) {
+                sum += dOut.getAtIndex(JAVA_FLOAT, x + i);
+            }
+            dBias.setAtIndex(JAVA_FLOAT, dbOff + c, (float) sum);
+        }
+    }
 }

@@ -71,6 +71,97 @@ public final class GroupNorm {
         }
     }
 
-    // Backward goes here, from the saved mean and rstd: per (sample, group) the same formula as LayerNorm's, with
-    // dGamma and dBeta summed per channel.
+    /**
+     * Backward from the means and {@code rstd}s the forward saved. With {@code x̂ = (in − mean_sg)·rstd_sg} and
+     * {@code ĝ = dOut·gamma[c]} over the {@code M = (C/G)·hw} values of each (sample, group):
+     * {@code dGamma[c] = Σ dOut·x̂}, {@code dBeta[c] = Σ dOut} over the samples and pixels of channel {@code c}
+     * (both overwritten), and {@code dIn = rstd_sg · (ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))}; sums in double.
+     *
+     * @param in         the forward's input, channel-major {@code C×(n·hw)}
+     * @param C          channels, a multiple of {@code groups}
+     * @param hw         {@code H·W}, 1 for vectors
+     * @param n          samples in this batch
+     * @param groups     {@code G}
+     * @param gamma      {@code C} scales
+     * @param saveMean   {@code n·G} means saved by {@link #forward}, index {@code s·G + g}
+     * @param saveRstd   {@code n·G} {@code rstd}s saved by {@link #forward}, same order
+     * @param dOut       gradient of the output, {@code C×(n·hw)}
+     * @param dGamma     {@code C} floats receiving the gradient of {@code gamma} (overwritten), or {@code null}
+     * @param dBeta      {@code C} floats receiving the gradient of {@code beta} (overwritten), or {@code null}
+     * @param dIn        {@code C×(n·hw)} floats receiving the input gradient, or {@code null} to skip it; may be
+     *                   {@code dOut} (in place) when not accumulating, otherwise must not overlap it
+     * @param accumulate {@code false} overwrites {@code dIn}, {@code true} adds the gradient to what it holds
+     */
+    public static void backward(MemorySegment in, long inOff, int C, int hw, int n, int groups,
+                                MemorySegment gamma, long gOff,
+                                MemorySegment saveMean, long smOff, MemorySegment saveRstd, long srOff,
+                                MemorySegment dOut, long dOutOff, MemorySegment dGamma, long dgOff,
+                                MemorySegment dBeta, long dbOff, MemorySegment dIn, long dInOff, boolean accumulate) {
+        if (groups < 1 || C % groups != 0) {
+            throw new IllegalArgumentException("GroupNorm needs C divisible by groups, got C " + C + ", groups "
+                    + groups);
+        }
+        int perGroup = C / groups;
+        long rowStride = (long) n * hw;
+        // The parameter gradients first, so that dIn may overwrite dOut afterwards.
+        if (dGamma != null || dBeta != null) {
+            for (int c = 0; c < C; c++) {
+                int g = c / perGroup;
+                double sumDy = 0, sumDyXhat = 0;
+                for (int s = 0; s < n; s++) {
+                    long run = c * rowStride + (long) s * hw;
+                    long stat = (long) s * groups + g;
+                    float center = saveMean.getAtIndex(JAVA_FLOAT, smOff + stat);
+                    double runDy = 0, runDyCentered = 0;
+                    for (int p = 0; p < hw; p++) {
+                        double dy = dOut.getAtIndex(JAVA_FLOAT, dOutOff + run + p);
+                        runDy += dy;
+                        runDyCentered += dy * (in.getAtIndex(JAVA_FLOAT, inOff + run + p) - center);
+                    }
+                    sumDy += runDy;
+                    sumDyXhat += runDyCentered * saveRstd.getAtIndex(JAVA_FLOAT, srOff + stat);
+                }
+                if (dGamma != null) {
+                    dGamma.setAtIndex(JAVA_FLOAT, dgOff + c, (float) sumDyXhat);
+                }
+                if (dBeta != null) {
+                    dBeta.setAtIndex(JAVA_FLOAT, dbOff + c, (float) sumDy);
+                }
+            }
+        }
+        if (dIn == null) {
+            return;
+        }
+        double count = (double) perGroup * hw;
+        for (int s = 0; s < n; s++) {
+            for (int g = 0; g < groups; g++) {
+                long stat = (long) s * groups + g;
+                float center = saveMean.getAtIndex(JAVA_FLOAT, smOff + stat);
+                double rstd = saveRstd.getAtIndex(JAVA_FLOAT, srOff + stat);
+                int c0 = g * perGroup;
+                double sumG = 0, sumGCentered = 0;
+                for (int c = c0; c < c0 + perGroup; c++) {
+                    long run = c * rowStride + (long) s * hw;
+                    double runDy = 0, runDyCentered = 0;
+                    for (int p = 0; p < hw; p++) {
+                        double dy = dOut.getAtIndex(JAVA_FLOAT, dOutOff + run + p);
+                        runDy += dy;
+                        runDyCentered += dy * (in.getAtIndex(JAVA_FLOAT, inOff + run + p) - center);
+                    }
+                    double gammaC = gamma.getAtIndex(JAVA_FLOAT, gOff + c);
+                    sumG += gammaC * runDy;
+                    sumGCentered += gammaC * runDyCentered;
+                }
+                // dIn = dOut·gamma[c]·rstd + (x − mean)·slope + shift.
+                float slope = (float) (-rstd * rstd * rstd * sumGCentered / count);
+                float shift = (float) (-rstd * sumG / count);
+                for (int c = c0; c < c0 + perGroup; c++) {
+                    long run = c * rowStride + (long) s * hw;
+                    float scale = (float) (gamma.getAtIndex(JAVA_FLOAT, gOff + c) * rstd);
+                    BatchNorm.normBackwardRun(in, inOff + run, center, slope, dOut, dOutOff + run, scale, shift,
+                            dIn, dInOff + run, accumulate, hw);
+                }
+            }
+        }
+    }
 }

@@ -61,6 +61,94 @@ public final class LayerNorm {
         }
     }
 
-    // Backward goes here, from the saved mean and rstd: dIn = rstd · (dXhat − mean(dXhat) − xhat · mean(dXhat · xhat))
-    // per sample, dGamma = Σ_s dOut · xhat, dBeta = Σ_s dOut.
+    /**
+     * Backward from the mean and {@code rstd} the forward saved. With {@code x̂ = (in − mean_s)·rstd_s} and
+     * {@code ĝ = dOut·gamma} over the {@code M = C·hw} features of each sample:
+     * {@code dGamma[f] = Σ_s dOut·x̂}, {@code dBeta[f] = Σ_s dOut} (both overwritten), and
+     * {@code dIn = rstd_s · (ĝ − mean_f(ĝ) − x̂·mean_f(ĝ·x̂))}; sums in double.
+     *
+     * @param in         the forward's input, channel-major {@code C×(n·hw)}
+     * @param C          channels (features for vectors)
+     * @param hw         {@code H·W}, 1 for vectors
+     * @param n          samples in this batch
+     * @param gamma      {@code C·hw} scales, index {@code c·hw + p}
+     * @param saveMean   {@code n} sample means saved by {@link #forward}
+     * @param saveRstd   {@code n} sample {@code rstd}s saved by {@link #forward}
+     * @param dOut       gradient of the output, {@code C×(n·hw)}
+     * @param dGamma     {@code C·hw} floats receiving the gradient of {@code gamma} (overwritten), or {@code null}
+     * @param dBeta      {@code C·hw} floats receiving the gradient of {@code beta} (overwritten), or {@code null}
+     * @param dIn        {@code C×(n·hw)} floats receiving the input gradient, or {@code null} to skip it; may be
+     *                   {@code dOut} (in place) when not accumulating, otherwise must not overlap it
+     * @param accumulate {@code false} overwrites {@code dIn}, {@code true} adds the gradient to what it holds
+     */
+    public static void backward(MemorySegment in, long inOff, int C, int hw, int n, MemorySegment gamma, long gOff,
+                                MemorySegment saveMean, long smOff, MemorySegment saveRstd, long srOff,
+                                MemorySegment dOut, long dOutOff, MemorySegment dGamma, long dgOff,
+                                MemorySegment dBeta, long dbOff, MemorySegment dIn, long dInOff, boolean accumulate) {
+        long rowStride = (long) n * hw;
+        // The parameter gradients first, so that dIn may overwrite dOut afterwards.
+        if (dGamma != null || dBeta != null) {
+            for (int c = 0; c < C; c++) {
+                long row = c * rowStride;
+                for (int p = 0; p < hw; p++) {
+                    double sumDy = 0, sumDyXhat = 0;
+                    for (int s = 0; s < n; s++) {
+                        long at = row + (long) s * hw + p;
+                        double dy = dOut.getAtIndex(JAVA_FLOAT, dOutOff + at);
+                        float center = saveMean.getAtIndex(JAVA_FLOAT, smOff + s);
+                        sumDy += dy;
+                        sumDyXhat += dy * (in.getAtIndex(JAVA_FLOAT, inOff + at) - center)
+                                * saveRstd.getAtIndex(JAVA_FLOAT, srOff + s);
+                    }
+                    long f = (long) c * hw + p;
+                    if (dGamma != null) {
+                        dGamma.setAtIndex(JAVA_FLOAT, dgOff + f, (float) sumDyXhat);
+                    }
+                    if (dBeta != null) {
+                        dBeta.setAtIndex(JAVA_FLOAT, dbOff + f, (float) sumDy);
+                    }
+                }
+            }
+        }
+        if (dIn == null) {
+            return;
+        }
+        double features = (double) C * hw;
+        for (int s = 0; s < n; s++) {
+            long first = (long) s * hw;
+            float center = saveMean.getAtIndex(JAVA_FLOAT, smOff + s);
+            double rstd = saveRstd.getAtIndex(JAVA_FLOAT, srOff + s);
+            double sumG = 0, sumGCentered = 0;
+            for (int c = 0; c < C; c++) {
+                long run = c * rowStride + first, gr = gOff + (long) c * hw;
+                for (int p = 0; p < hw; p++) {
+                    double g = (double) dOut.getAtIndex(JAVA_FLOAT, dOutOff + run + p)
+                            * gamma.getAtIndex(JAVA_FLOAT, gr + p);
+                    sumG += g;
+                    sumGCentered += g * (in.getAtIndex(JAVA_FLOAT, inOff + run + p) - center);
+                }
+            }
+            // dIn = dOut·gamma·rstd + (x − mean)·slope + shift.
+            float scale = (float) rstd;
+            float slope = (float) (-rstd * rstd * rstd * sumGCentered / features);
+            float shift = (float) (-rstd * sumG / features);
+            for (int c = 0; c < C; c++) {
+                long run = c * rowStride + first, gr = gOff + (long) c * hw;
+                long x = inOff + run, g = dOutOff + run, d = dInOff + run;
+                if (accumulate) {
+                    for (int p = 0; p < hw; p++) {
+                        float v = dOut.getAtIndex(JAVA_FLOAT, g + p) * gamma.getAtIndex(JAVA_FLOAT, gr + p) * scale
+                                + (in.getAtIndex(JAVA_FLOAT, x + p) - center) * slope + shift;
+                        dIn.setAtIndex(JAVA_FLOAT, d + p, dIn.getAtIndex(JAVA_FLOAT, d + p) + v);
+                    }
+                } else {
+                    for (int p = 0; p < hw; p++) {
+                        float v = dOut.getAtIndex(JAVA_FLOAT, g + p) * gamma.getAtIndex(JAVA_FLOAT, gr + p) * scale
+                                + (in.getAtIndex(JAVA_FLOAT, x + p) - center) * slope + shift;
+                        dIn.setAtIndex(JAVA_FLOAT, d + p, v);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -83,13 +83,31 @@ public final class Layout {
 
     /**
      * The inverse of {@link #flatten}: {@code (C·H·W)×n} feature vectors back to a channel-major {@code C×(n·H·W)}
-     * map. The backward of flatten sends gradients this way; a model may also reshape a vector into a map.
+     * map. The backward of flatten sends gradients this way (see the overload with {@code accumulate}); a model may
+     * also reshape a vector into a map.
      *
      * @param in  {@code C·H·W·n} floats, feature-major
      * @param out {@code C·n·H·W} floats, channel-major
      */
     public static void unflatten(MemorySegment in, long inOff, int C, int H, int W, int n,
                                  MemorySegment out, long outOff) {
+        unflatten(in, inOff, C, H, W, n, out, outOff, false);
+    }
+
+    /**
+     * {@link #unflatten}, writing or adding: the backward of {@link #flatten}, which sends the gradient of the
+     * feature vectors back to the map's gradient, {@code dIn = unflatten(dOut)} or {@code dIn += unflatten(dOut)}.
+     *
+     * @param in         {@code C·H·W·n} floats, feature-major (the gradient of flatten's output)
+     * @param C          channels
+     * @param H          height
+     * @param W          width
+     * @param n          samples in this batch
+     * @param out        {@code C·n·H·W} floats, channel-major (the gradient of flatten's input)
+     * @param accumulate {@code false} overwrites {@code out}, {@code true} adds onto what it holds
+     */
+    public static void unflatten(MemorySegment in, long inOff, int C, int H, int W, int n,
+                                 MemorySegment out, long outOff, boolean accumulate) {
         int hw = H * W;
         long row = (long) n * hw;
         for (int c = 0; c < C; c++) {
@@ -98,8 +116,49 @@ public final class Layout {
             for (int s = 0; s < n; s++) {
                 // One sample's pixels are contiguous in the output; read them with stride n.
                 long pixels = dst + (long) s * hw;
-                for (int p = 0; p < hw; p++) {
-                    out.setAtIndex(JAVA_FLOAT, pixels + p, in.getAtIndex(JAVA_FLOAT, src + (long) p * n + s));
+                long from = src + s;
+                if (accumulate) {
+                    for (int p = 0; p < hw; p++) {
+                        float v = in.getAtIndex(JAVA_FLOAT, from + (long) p * n);
+                        out.setAtIndex(JAVA_FLOAT, pixels + p, out.getAtIndex(JAVA_FLOAT, pixels + p) + v);
+                    }
+                } else {
+                    for (int p = 0; p < hw; p++) {
+                        out.setAtIndex(JAVA_FLOAT, pixels + p, in.getAtIndex(JAVA_FLOAT, from + (long) p * n));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #flatten}, writing or adding: the backward of {@link #unflatten} (a vector reshaped into a map),
+     * {@code dIn = flatten(dOut)} or {@code dIn += flatten(dOut)}.
+     *
+     * @param in         {@code C·n·H·W} floats, channel-major (the gradient of unflatten's output)
+     * @param C          channels
+     * @param H          height
+     * @param W          width
+     * @param n          samples in this batch
+     * @param out        {@code C·H·W·n} floats, feature-major (the gradient of unflatten's input)
+     * @param accumulate {@code false} overwrites {@code out}, {@code true} adds onto what it holds
+     */
+    public static void flatten(MemorySegment in, long inOff, int C, int H, int W, int n,
+                               MemorySegment out, long outOff, boolean accumulate) {
+        if (!accumulate) {
+            flatten(in, inOff, C, H, W, n, out, outOff);
+            return;
+        }
+        int hw = H * W;
+        long row = (long) n * hw;
+        for (int c = 0; c < C; c++) {
+            long src = inOff + c * row;
+            long dst = outOff + c * row;
+            for (int p = 0; p < hw; p++) {
+                long feature = dst + (long) p * n;
+                for (int s = 0; s < n; s++) {
+                    float v = in.getAtIndex(JAVA_FLOAT, src + (long) s * hw + p);
+                    out.setAtIndex(JAVA_FLOAT, feature + s, out.getAtIndex(JAVA_FLOAT, feature + s) + v);
                 }
             }
         }

@@ -119,9 +119,143 @@ public final class Pooling {
         }
     }
 
-    // Backward goes here: max pooling routes each gradient to the first maximum of its window (recomputed, or an
-    // argmax saved by a training forward), average pooling spreads it as gradient / (K·K), global average pooling as
-    // gradient / hw.
+    /**
+     * Max pooling backward: each output's gradient goes to the input pixel that was its window's maximum, recomputed
+     * here from the input with PyTorch's rule (the first maximum in row-major window order wins; a NaN, which the
+     * forward propagates, takes the gradient). Pixels that are the maximum of several overlapping windows receive
+     * the sum of their gradients, the others 0.
+     *
+     * @param in         the forward's input, channel-major {@code C×(n·H·W)}
+     * @param C          channels
+     * @param H          input height
+     * @param W          input width
+     * @param n          samples in this batch
+     * @param K          window height and width
+     * @param stride     step between windows
+     * @param pad        implicit −∞ padding on every side, at most {@code K/2}
+     * @param dOut       gradient of the output, channel-major {@code C×(n·Ho·Wo)}
+     * @param dIn        {@code C×(n·H·W)} floats receiving the input gradient; must not overlap {@code in} or
+     *                   {@code dOut}
+     * @param accumulate {@code false} overwrites {@code dIn}, {@code true} adds the gradient to what it holds
+     */
+    public static void maxPoolBackward(MemorySegment in, long inOff, int C, int H, int W, int n, int K, int stride,
+                                       int pad, MemorySegment dOut, long dOutOff,
+                                       MemorySegment dIn, long dInOff, boolean accumulate) {
+        checkPadding(K, pad);
+        int Ho = Conv2d.outputSize(H, K, stride, pad);
+        int Wo = Conv2d.outputSize(W, K, stride, pad);
+        long images = (long) C * n;
+        for (long image = 0; image < images; image++) {
+            long src = inOff + image * H * W;
+            long dst = dInOff + image * H * W;
+            long grad = dOutOff + image * Ho * Wo;
+            if (!accumulate) {
+                zero(dIn, dst, H * W);
+            }
+            for (int oy = 0; oy < Ho; oy++) {
+                int y0 = Math.max(0, oy * stride - pad), y1 = Math.min(H, oy * stride - pad + K);
+                for (int ox = 0; ox < Wo; ox++) {
+                    int x0 = Math.max(0, ox * stride - pad), x1 = Math.min(W, ox * stride - pad + K);
+                    long best = (long) y0 * W + x0;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int y = y0; y < y1; y++) {
+                        long line = (long) y * W;
+                        for (int x = x0; x < x1; x++) {
+                            float v = in.getAtIndex(JAVA_FLOAT, src + line + x);
+                            if (v > max || v != v) { // PyTorch's test: strictly greater, or NaN
+                                max = v;
+                                best = line + x;
+                            }
+                        }
+                    }
+                    long at = dst + best;
+                    dIn.setAtIndex(JAVA_FLOAT, at, dIn.getAtIndex(JAVA_FLOAT, at)
+                            + dOut.getAtIndex(JAVA_FLOAT, grad + (long) oy * Wo + ox));
+                }
+            }
+        }
+    }
+
+    /**
+     * Average pooling backward ({@code count_include_pad=True}): each output's gradient, divided by {@code K·K},
+     * is added to every real pixel of its window. It needs none of the forward's tensors, so its arguments start with
+     * the forward's shape.
+     *
+     * @param C          channels
+     * @param H          the forward's input height
+     * @param W          the forward's input width
+     * @param n          samples in this batch
+     * @param K          window height and width
+     * @param stride     step between windows
+     * @param pad        zero padding on every side, at most {@code K/2}
+     * @param dOut       gradient of the output, channel-major {@code C×(n·Ho·Wo)}
+     * @param dIn        {@code C×(n·H·W)} floats receiving the input gradient; must not overlap {@code dOut}
+     * @param accumulate {@code false} overwrites {@code dIn}, {@code true} adds the gradient to what it holds
+     */
+    public static void averagePoolBackward(int C, int H, int W, int n, int K, int stride, int pad,
+                                           MemorySegment dOut, long dOutOff, MemorySegment dIn, long dInOff,
+                                           boolean accumulate) {
+        checkPadding(K, pad);
+        int Ho = Conv2d.outputSize(H, K, stride, pad);
+        int Wo = Conv2d.outputSize(W, K, stride, pad);
+        float inverseArea = 1f / (K * K);
+        long images = (long) C * n;
+        for (long image = 0; image < images; image++) {
+            long dst = dInOff + image * H * W;
+            long grad = dOutOff + image * Ho * Wo;
+            if (!accumulate) {
+                zero(dIn, dst, H * W);
+            }
+            for (int oy = 0; oy < Ho; oy++) {
+                int y0 = Math.max(0, oy * stride - pad), y1 = Math.min(H, oy * stride - pad + K);
+                for (int ox = 0; ox < Wo; ox++) {
+                    int x0 = Math.max(0, ox * stride - pad), x1 = Math.min(W, ox * stride - pad + K);
+                    float share = dOut.getAtIndex(JAVA_FLOAT, grad + (long) oy * Wo + ox) * inverseArea;
+                    for (int y = y0; y < y1; y++) {
+                        long line = dst + (long) y * W;
+                        for (int x = x0; x < x1; x++) {
+                            dIn.setAtIndex(JAVA_FLOAT, line + x, dIn.getAtIndex(JAVA_FLOAT, line + x) + share);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Global average pooling backward: each sample's channel receives its feature's gradient divided by {@code hw}
+     * at every pixel.
+     *
+     * @param C          channels
+     * @param hw         {@code H·W} of the forward's input
+     * @param n          samples in this batch
+     * @param dOut       gradient of the output, {@code C×n} feature vectors, element {@code (s, c)} at {@code c·n + s}
+     * @param dIn        {@code C×(n·hw)} floats receiving the input gradient; must not overlap {@code dOut}
+     * @param accumulate {@code false} overwrites {@code dIn}, {@code true} adds the gradient to what it holds
+     */
+    public static void globalAveragePoolBackward(int C, int hw, int n, MemorySegment dOut, long dOutOff,
+                                                 MemorySegment dIn, long dInOff, boolean accumulate) {
+        long images = (long) C * n;
+        for (long image = 0; image < images; image++) {
+            float share = dOut.getAtIndex(JAVA_FLOAT, dOutOff + image) / hw;
+            long dst = dInOff + image * hw;
+            if (accumulate) {
+                for (int p = 0; p < hw; p++) {
+                    dIn.setAtIndex(JAVA_FLOAT, dst + p, dIn.getAtIndex(JAVA_FLOAT, dst + p) + share);
+                }
+            } else {
+                for (int p = 0; p < hw; p++) {
+                    dIn.setAtIndex(JAVA_FLOAT, dst + p, share);
+                }
+            }
+        }
+    }
+
+    private static void zero(MemorySegment segment, long offset, int count) {
+        for (int i = 0; i < count; i++) {
+            segment.setAtIndex(JAVA_FLOAT, offset + i, 0f);
+        }
+    }
 
     private static void checkPadding(int K, int pad) {
         if (pad < 0 || 2 * pad > K) {

@@ -1,6 +1,6 @@
 /**
- * The kernels generated models call: one class per operation, each with its forward pass (and, later, its backward
- * pass next to it, as in llm.c).
+ * The kernels generated models call: one class per operation, each with its forward pass and, next to it, its
+ * training kernels (backward, and batch norm's training forward), as in llm.c.
  *
  * <h2>Conventions every kernel follows</h2>
  * <ul>
@@ -26,6 +26,15 @@
  *       which is a memmove. Large element-wise passes are bound by memory bandwidth either way.)</li>
  *   <li>Unless a method says otherwise, the output may be the input itself (in place) when the two have the same
  *       layout: every element-wise kernel reads an element before it writes the same position.</li>
+ *   <li><b>Gradients</b> have the layout of the tensor they belong to. A backward kernel takes what it needs of
+ *       the forward's tensors (its input, its saved statistics, or for ReLU its output), the output's gradient
+ *       {@code dOut}, the forward's shapes and options, then the gradients it writes. Nothing is zeroed by the
+ *       caller: a kernel writing an <em>input</em> gradient takes {@code boolean accumulate} right after it,
+ *       {@code false} to overwrite it and {@code true} to add into it (for a value with several readers, such as a
+ *       residual block's input); {@link dev.residual.runtime.ops.Elementwise#accumulate} takes the same choice as
+ *       {@code overwrite}, the other way round. <em>Parameter</em> gradients ({@code dWeight}, {@code dBias},
+ *       {@code dGamma}, {@code dBeta}) are always overwritten. A gradient passed as {@code null} is not computed
+ *       (the model input needs none).</li>
  * </ul>
  */
 package dev.residual.runtime.ops;

@@ -19,7 +19,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Checks {@link JavaGemm} against a double-precision reference. Shapes are chosen to cross the kernel's block edges:
  * odd rows (the kernel takes row pairs), {@code k} not a multiple of 4 and above {@code KC = 256}, {@code n} above a
- * panel ({@code NR = 256}) and above a packed block ({@code NC = 1024}), {@code m} above {@code MC = 128}.
+ * panel ({@code NR = 256}) and above a packed block ({@code NC = 1024}), {@code m} above {@code MC = 128}, and a
+ * tall narrow C ({@code n < 128 < m}), which is computed transposed.
  */
 class JavaGemmTest {
 
@@ -34,6 +35,7 @@ class JavaGemmTest {
             "true, false, 129, 129, 129", "true, true, 129, 129, 129",
             "false, false, 7, 1023, 129", "true, true, 129, 7, 1023",
             "false, true, 3, 2100, 5", "true, false, 1, 300, 257",
+            "false, false, 300, 5, 20", "false, true, 129, 1, 33", "true, false, 200, 100, 3", "true, true, 2, 1, 9",
     })
     void matchesReferenceForEveryTransposeCombination(boolean transA, boolean transB, int m, int n, int k) {
         Problem problem = new Problem(transA, transB, m, n, k, 0, 0, 1.0f, 0.0f, 1);
@@ -41,10 +43,11 @@ class JavaGemmTest {
         problem.assertMatchesReference();
     }
 
-    @ParameterizedTest(name = "transA={0} transB={1}")
-    @CsvSource({"false, false", "false, true", "true, false", "true, true"})
-    void honoursLeadingDimensionsOffsetsAlphaAndBeta(boolean transA, boolean transB) {
-        Problem problem = new Problem(transA, transB, 33, 70, 45, 5, 3, -0.75f, 1.5f, 2);
+    @ParameterizedTest(name = "transA={0} transB={1} m={2} n={3}")
+    @CsvSource({"false, false, 33, 70", "false, true, 33, 70", "true, false, 33, 70", "true, true, 33, 70",
+            "false, false, 70, 33", "true, true, 70, 33"})
+    void honoursLeadingDimensionsOffsetsAlphaAndBeta(boolean transA, boolean transB, int m, int n) {
+        Problem problem = new Problem(transA, transB, m, n, 45, 5, 3, -0.75f, 1.5f, 2);
         try (Arena arena = Arena.ofShared()) {
             problem.run(new JavaGemm(2), toNative(arena));
         }
@@ -58,19 +61,19 @@ class JavaGemmTest {
         problem.assertMatchesReference();
     }
 
-    @Test
-    void betaZeroOverwritesNanWithoutReadingIt() {
-        for (boolean transB : new boolean[] {false, true}) {
-            Problem problem = new Problem(false, transB, 21, 40, 300, 1, 0, 2.0f, 0.0f, 4);
-            problem.fillC(Float.NaN);
-            problem.run(new JavaGemm(1), MemorySegment::ofArray);
-            problem.assertMatchesReference();
-        }
+    @ParameterizedTest(name = "m={0} n={1} transB={2}")
+    @CsvSource({"21, 40, false", "21, 40, true", "40, 21, false"})
+    void betaZeroOverwritesNanWithoutReadingIt(int m, int n, boolean transB) {
+        Problem problem = new Problem(false, transB, m, n, 300, 1, 0, 2.0f, 0.0f, 4);
+        problem.fillC(Float.NaN);
+        problem.run(new JavaGemm(1), MemorySegment::ofArray);
+        problem.assertMatchesReference();
     }
 
-    @Test
-    void alphaZeroOnlyScalesCAndIgnoresNanInputs() {
-        Problem problem = new Problem(false, false, 5, 6, 7, 1, 2, 0.0f, -2.0f, 5);
+    @ParameterizedTest(name = "m={0} n={1}")
+    @CsvSource({"5, 6", "6, 5"})
+    void alphaZeroOnlyScalesCAndIgnoresNanInputs(int m, int n) {
+        Problem problem = new Problem(false, false, m, n, 7, 1, 2, 0.0f, -2.0f, 5);
         Arrays.fill(problem.a, Float.NaN);
         problem.run(new JavaGemm(1), MemorySegment::ofArray);
         problem.assertMatchesReference();

@@ -11,7 +11,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * No kernel allocates on the Java heap once warmed up: a training step must create no garbage. The interpreter and
+ * No kernel, forward or backward, allocates on the Java heap once warmed up: a training step must create no garbage. The interpreter and
  * the first compiled versions may allocate (no escape analysis yet), so the kernels are warmed until the JIT has
  * compiled them, then measured; a kernel that allocates per call would never reach 0.
  */
@@ -26,7 +26,8 @@ class AllocationTest {
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     private MemorySegment nchw, in, out, out2, col, weight, bias, gamma, beta, mean, var, stats, stats2, features,
-            dense, denseWeight, denseBias, params;
+            dense, denseWeight, denseBias, params, grad, dIn, dWeight, dBias, dParams, dGamma, dBeta, runningMean,
+            runningVar, saveMean, saveRstd, dFeatures, dDenseWeight, dDenseBias;
 
     @Test
     void kernelsAllocateNothingAfterWarmUp() {
@@ -72,6 +73,21 @@ class AllocationTest {
         Init.dense(init, denseWeight, 0, UNITS, C * HW, denseBias, 0);
         Init.norm(gamma, 0, beta, 0, C * HW);
         Init.runningStats(mean, 0, var, 0, C);
+        grad = filled(arena, (long) F * N * HW, random);
+        dIn = arena.allocate((long) C * N * HW * Float.BYTES, 64);
+        dWeight = arena.allocate((long) F * C * K * K * Float.BYTES, 64);
+        dBias = arena.allocate((long) F * Float.BYTES, 64);
+        dParams = arena.allocate((long) 2 * C * HW * Float.BYTES, 64);
+        dGamma = dParams.asSlice(0, (long) C * HW * Float.BYTES);
+        dBeta = dParams.asSlice((long) C * HW * Float.BYTES, (long) C * HW * Float.BYTES);
+        runningMean = arena.allocate((long) C * Float.BYTES, 64);
+        runningVar = arena.allocate((long) C * Float.BYTES, 64);
+        Init.runningStats(runningMean, 0, runningVar, 0, C);
+        saveMean = arena.allocate((long) C * Float.BYTES, 64);
+        saveRstd = arena.allocate((long) C * Float.BYTES, 64);
+        dFeatures = arena.allocate((long) C * HW * N * Float.BYTES, 64);
+        dDenseWeight = arena.allocate((long) UNITS * C * HW * Float.BYTES, 64);
+        dDenseBias = arena.allocate((long) UNITS * Float.BYTES, 64);
     }
 
     private static MemorySegment filled(Arena arena, long count, SplittableRandom random) {
@@ -104,5 +120,55 @@ class AllocationTest {
         Dense.forward(gemm, features, 0, C * HW, N, denseWeight, 0, UNITS, denseBias, 0, dense, 0);
         Init.norm(out2, 0, out2, 0, C);
         Init.uniform(random, out2, 0, 16, 1);
+        callEveryTrainingKernel();
+    }
+
+    /** Every training kernel once; each gradient buffer is overwritten before it is accumulated into. */
+    private void callEveryTrainingKernel() {
+        Conv2d.backward(gemm, in, 0, C, H, W, N, weight, 0, F, K, 2, 1, grad, 0, dWeight, 0, dBias, 0, dIn, 0, false,
+                col, 0);
+        Conv2d.backward(gemm, in, 0, C, H, W, N, weight, 0, F, K, 2, 1, grad, 0, null, 0, null, 0, dIn, 0, true,
+                col, 0);
+        Conv2d.backward(gemm, in, 0, C, H, W, N, weight, 0, F, 1, 1, 0, grad, 0, dWeight, 0, null, 0, dIn, 0, true,
+                null, 0);
+        Conv2d.col2im(col, 0, C, H, W, N, K, 2, 1, dIn, 0, true);
+        BatchNorm.trainingForward(in, 0, C, HW, N, gamma, 0, beta, 0, runningMean, 0, runningVar, 0, 0.1f, 1e-5f,
+                saveMean, 0, saveRstd, 0, nchw, 0, true, out2, 0);
+        BatchNorm.trainingForward(in, 0, C, HW, N, gamma, 0, beta, 0, null, 0, null, 0, 0.1f, 1e-5f,
+                saveMean, 0, saveRstd, 0, null, 0, false, out2, 0);
+        BatchNorm.backward(in, 0, C, HW, N, gamma, 0, saveMean, 0, saveRstd, 0, grad, 0, dGamma, 0, dBeta, 0,
+                dIn, 0, false);
+        BatchNorm.backward(in, 0, C, HW, N, gamma, 0, saveMean, 0, saveRstd, 0, grad, 0, null, 0, null, 0,
+                dIn, 0, true);
+        LayerNorm.forward(in, 0, C, HW, N, gamma, 0, beta, 0, 1e-5f, out2, 0, stats, 0, stats2, 0);
+        LayerNorm.backward(in, 0, C, HW, N, gamma, 0, stats, 0, stats2, 0, grad, 0, dGamma, 0, dBeta, 0,
+                dIn, 0, true);
+        GroupNorm.forward(in, 0, C, HW, N, GROUPS, gamma, 0, beta, 0, 1e-5f, out2, 0, stats, 0, stats2, 0);
+        GroupNorm.backward(in, 0, C, HW, N, GROUPS, gamma, 0, stats, 0, stats2, 0, grad, 0, dGamma, 0, dBeta, 0,
+                dIn, 0, true);
+        Activations.relu(in, 0, C, HW, N, out2, 0);
+        Activations.reluBackward(out2, 0, grad, 0, C, HW, N, dIn, 0, false);
+        Activations.reluBackward(out2, 0, grad, 0, C, HW, N, dIn, 0, true);
+        Activations.geluBackward(in, 0, grad, 0, C, HW, N, dIn, 0, true);
+        Activations.geluTanhBackward(in, 0, grad, 0, C, HW, N, dIn, 0, true);
+        Elementwise.accumulate(grad, 0, C, HW, N, dIn, 0, true);
+        Elementwise.accumulate(grad, 0, C, HW, N, dIn, 0, false);
+        Elementwise.biasGradient(grad, 0, F, HW, N, dBias, 0);
+        Pooling.maxPoolBackward(in, 0, C, H, W, N, 3, 2, 1, grad, 0, dIn, 0, false);
+        Pooling.maxPoolBackward(in, 0, C, H, W, N, 3, 2, 1, grad, 0, dIn, 0, true);
+        Pooling.averagePoolBackward(C, H, W, N, 3, 2, 1, grad, 0, dIn, 0, true);
+        Pooling.averagePoolBackward(C, H, W, N, 3, 2, 1, grad, 0, dIn, 0, false);
+        Pooling.globalAveragePoolBackward(C, HW, N, grad, 0, dIn, 0, true);
+        Pooling.globalAveragePoolBackward(C, HW, N, grad, 0, dIn, 0, false);
+        Dense.backward(gemm, features, 0, C * HW, N, denseWeight, 0, UNITS, grad, 0, dDenseWeight, 0, dDenseBias, 0,
+                dFeatures, 0, false);
+        Dense.backward(gemm, features, 0, C * HW, N, denseWeight, 0, UNITS, grad, 0, dDenseWeight, 0, null, 0,
+                dFeatures, 0, true);
+        Dense.backward(gemm, features, 0, C * HW, N, denseWeight, 0, UNITS, grad, 0, null, 0, null, 0,
+                null, 0, true);
+        Layout.unflatten(dFeatures, 0, C, H, W, N, dIn, 0, true);
+        Layout.unflatten(dFeatures, 0, C, H, W, N, dIn, 0, false);
+        Layout.flatten(in, 0, C, H, W, N, dFeatures, 0, true);
+        Layout.flatten(in, 0, C, H, W, N, dFeatures, 0, false);
     }
 }

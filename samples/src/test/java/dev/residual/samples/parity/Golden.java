@@ -24,6 +24,19 @@ final class Golden {
         }
     }
 
+    /** An I64 tensor as ints (labels). */
+    static int[] ints(String file, String tensor) throws IOException {
+        try (SafetensorsFile golden = SafetensorsFile.open(file(file))) {
+            var bytes = golden.bytes(tensor);
+            int[] values = new int[(int) (bytes.byteSize() / Long.BYTES)];
+            var layout = java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < values.length; i++) {
+                values[i] = Math.toIntExact(bytes.getAtIndex(layout, i));
+            }
+            return values;
+        }
+    }
+
     static float[] floats(String file, String tensor) throws IOException {
         try (SafetensorsFile golden = SafetensorsFile.open(file(file))) {
             return golden.floats(tensor);

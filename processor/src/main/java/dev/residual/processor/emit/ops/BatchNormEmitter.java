@@ -1,6 +1,7 @@
 package dev.residual.processor.emit.ops;
 
 import com.palantir.javapoet.CodeBlock;
+import dev.residual.processor.emit.Backprop;
 import dev.residual.processor.emit.Symbols;
 import dev.residual.processor.graph.Node;
 import dev.residual.processor.graph.Op;
@@ -8,8 +9,9 @@ import dev.residual.processor.graph.Shape;
 import dev.residual.processor.plan.Step;
 
 /**
- * Batch norm, inference: the running statistics, fused in one pass with the residual add and the ReLU that follow it
- * when the planner fused them.
+ * Batch norm, fused in one pass with the residual add and the ReLU that follow it when the planner fused them.
+ * Training: batch statistics, saved for the backward, and the running statistics updated with the momentum.
+ * Inference: the running statistics. Backward: the full gradient through the batch mean and variance.
  */
 record BatchNormEmitter(Op.BatchNorm norm) implements OpEmitter {
 
@@ -19,12 +21,34 @@ record BatchNormEmitter(Op.BatchNorm norm) implements OpEmitter {
         Shape shape = node.input().shape();
         Node add = step.fusedOf(Op.Add.class);
         boolean relu = step.fusedOf(Op.Relu.class) != null;
-        return CodeBlock.builder().addStatement(
-                "$T.inference($L, $L, $L, n, $L, $L, $L, $L, $L, $L, $L, $L)", Symbols.kernel("BatchNorm"),
-                symbols.tensor(node.input()), shape.channels(), shape.spatial(),
-                symbols.tensor(node.params().get(0)), symbols.tensor(node.params().get(1)),
-                symbols.tensor(node.params().get(2)), symbols.tensor(node.params().get(3)),
-                Emit.floatLiteral(norm.eps()), add == null ? Emit.NONE : symbols.tensor(add.inputs().get(1)), relu,
-                symbols.tensor(step.output())).build();
+        CodeBlock residual = add == null ? Emit.NONE : symbols.tensor(add.inputs().get(1));
+        return CodeBlock.builder()
+                .beginControlFlow("if (training)")
+                .addStatement("$T.trainingForward($L, $L, $L, n, $L, $L, $L, $L, $Lf, $L, $L, $L, $L, $L, $L)",
+                        Symbols.kernel("BatchNorm"), symbols.tensor(node.input()), shape.channels(), shape.spatial(),
+                        symbols.tensor(node.params().get(0)), symbols.tensor(node.params().get(1)),
+                        symbols.tensor(node.params().get(2)), symbols.tensor(node.params().get(3)),
+                        (float) norm.momentum(), Emit.floatLiteral(norm.eps()), symbols.saved(node, "MEAN"),
+                        symbols.saved(node, "RSTD"), residual, relu, symbols.tensor(step.output()))
+                .nextControlFlow("else")
+                .addStatement("$T.inference($L, $L, $L, n, $L, $L, $L, $L, $L, $L, $L, $L)", Symbols.kernel("BatchNorm"),
+                        symbols.tensor(node.input()), shape.channels(), shape.spatial(),
+                        symbols.tensor(node.params().get(0)), symbols.tensor(node.params().get(1)),
+                        symbols.tensor(node.params().get(2)), symbols.tensor(node.params().get(3)),
+                        Emit.floatLiteral(norm.eps()), residual, relu, symbols.tensor(step.output()))
+                .endControlFlow()
+                .build();
+    }
+
+    @Override
+    public CodeBlock backward(Step step, Symbols symbols, Backprop backprop) {
+        Node node = step.head();
+        Shape shape = node.input().shape();
+        return CodeBlock.builder().addStatement("$T.backward($L, $L, $L, n, $L, $L, $L, $L, $L, $L, $L, $L)",
+                Symbols.kernel("BatchNorm"), symbols.tensor(node.input()), shape.channels(), shape.spatial(),
+                symbols.tensor(node.params().get(0)), symbols.saved(node, "MEAN"), symbols.saved(node, "RSTD"),
+                symbols.gradient(node.output()), symbols.parameterGradient(node.params().get(0)),
+                symbols.parameterGradient(node.params().get(1)), symbols.inputGradient(node.input()),
+                backprop.accumulate(step, node.input())).build();
     }
 }

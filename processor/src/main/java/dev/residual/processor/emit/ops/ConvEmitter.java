@@ -1,13 +1,17 @@
 package dev.residual.processor.emit.ops;
 
 import com.palantir.javapoet.CodeBlock;
+import dev.residual.processor.emit.Backprop;
 import dev.residual.processor.emit.Symbols;
 import dev.residual.processor.graph.Node;
 import dev.residual.processor.graph.Op;
 import dev.residual.processor.graph.Shape;
 import dev.residual.processor.plan.Step;
 
-/** Convolution: im2col (skipped for 1×1 stride 1) and one GEMM per layer, then the bias. */
+/**
+ * Convolution. Forward: im2col (skipped for 1×1 stride 1) and one GEMM, then the bias. Backward: the weight
+ * gradient {@code dY · colᵀ}, the input gradient {@code col2im(Wᵀ · dY)}.
+ */
 record ConvEmitter(Op.Conv conv) implements OpEmitter {
 
     @Override
@@ -21,4 +25,17 @@ record ConvEmitter(Op.Conv conv) implements OpEmitter {
                 symbols.scratch()).build();
     }
 
+    @Override
+    public CodeBlock backward(Step step, Symbols symbols, Backprop backprop) {
+        Node node = step.head();
+        Shape in = node.input().shape();
+        return CodeBlock.builder().addStatement(
+                "$T.backward(gemm, $L, $L, $L, $L, n, $L, $L, $L, $L, $L, $L, $L, $L, $L, $L, $L)",
+                Symbols.kernel("Conv2d"), symbols.tensor(node.input()), in.channels(), in.height(), in.width(),
+                symbols.tensor(node.params().get(0)), conv.filters(), conv.kernel(), conv.stride(), conv.padding(),
+                symbols.gradient(node.output()), symbols.parameterGradient(node.params().get(0)),
+                conv.bias() ? symbols.parameterGradient(node.params().get(1)) : Emit.NONE,
+                symbols.inputGradient(node.input()), backprop.accumulate(step, node.input()), symbols.scratch())
+                .build();
+    }
 }

@@ -1,18 +1,29 @@
 package dev.residual.processor.emit.ops;
 
 import com.palantir.javapoet.CodeBlock;
+import dev.residual.processor.emit.Backprop;
 import dev.residual.processor.emit.Symbols;
 import dev.residual.processor.graph.Op;
 import dev.residual.processor.plan.Step;
 
 /**
- * Writes the kernel calls of one op. Each op has one emitter, and its forward and backward live side by side in it;
- * the kernels they call live in {@code dev.residual.runtime.ops}, one class per op as well.
+ * Writes the kernel calls of one op: its forward and its backward side by side. The kernels they call live in
+ * {@code dev.residual.runtime.ops}, one class per op as well.
  */
 public interface OpEmitter {
 
-    /** The statements of the forward pass of a step whose head is this emitter's op; {@code n} is in scope. */
+    /**
+     * The forward statements of a step whose head is this emitter's op. In scope: {@code n}, the batch, and
+     * {@code training}, whether norms use batch statistics (and save them for the backward).
+     */
     CodeBlock forward(Step step, Symbols symbols);
+
+    /**
+     * The backward statements of the head op. The gradient of the step's output is in its gradient buffer, with
+     * any fused ReLU and residual add already undone; the statements write the parameters' gradients and the
+     * input's gradient (overwriting or adding, as {@code backprop} says).
+     */
+    CodeBlock backward(Step step, Symbols symbols, Backprop backprop);
 
     /** The emitter for an op. */
     static OpEmitter of(Op op) {

@@ -1,0 +1,155 @@
+package dev.residual.samples.parity;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.residual.runtime.Tensor;
+import dev.residual.runtime.gemm.Backends;
+import dev.residual.runtime.io.CheckpointMismatchException;
+import dev.residual.runtime.optim.AdamW;
+import dev.residual.runtime.optim.LearningRate;
+import dev.residual.runtime.optim.Sgd;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Training as a user relies on it: bad labels and non-finite losses are clear errors that change nothing; a
+ * checkpoint resumes training exactly; training lowers the loss; evaluation uses running statistics.
+ */
+class TrainingContractTest {
+
+    @TempDir
+    Path temp;
+
+    private static float[][] state(SmallResNetNet model) {
+        return model.stateDict().stream().map(Tensor::toArray).toArray(float[][]::new);
+    }
+
+    private static SmallResNetNet model(long seed) throws IOException {
+        SmallResNetNet model = new SmallResNetNet(Backends.defaultGemm(), seed);
+        model.load(Golden.file("small_resnet.safetensors"));
+        model.setOptimizer(new Sgd(0.9, 5e-4), LearningRate.constant(0.05));
+        return model;
+    }
+
+    private static float[] input() throws IOException {
+        return Golden.floats("small_resnet.train.safetensors", "input");
+    }
+
+    @Test
+    void labelOutOfRangeNamesTheSampleAndChangesNothing() throws IOException {
+        try (SmallResNetNet model = model(1)) {
+            float[][] before = state(model);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> model.trainStep(4, input(), new int[] {0, 1, 5, 2}));
+            assertEquals("labels[2] = 5 is not a class index; the model has 5 classes, 0 to 4", e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> model.trainStep(4, input(), new int[] {0, -1, 1, 2}));
+            assertThrows(IllegalArgumentException.class, () -> model.trainStep(4, input(), new int[] {0, 1}));
+            assertArrayEquals(before, state(model));
+            assertEquals(0, model.step());
+        }
+    }
+
+    @Test
+    void nonFiniteLossIsReportedAndChangesNothing() throws IOException {
+        try (SmallResNetNet model = model(1)) {
+            float[] poisoned = input();
+            poisoned[17] = Float.NaN;
+            float[][] before = state(model);
+            ArithmeticException e = assertThrows(ArithmeticException.class,
+                    () -> model.trainStep(4, poisoned, new int[] {0, 1, 2, 3}));
+            assertTrue(e.getMessage().contains("training step 1: the loss is NaN"), e.getMessage());
+            assertArrayEquals(before, state(model), "parameters and running statistics are unchanged");
+            assertEquals(0, model.step());
+            model.trainStep(4, input(), new int[] {0, 1, 2, 3}); // and training goes on with good data
+            assertEquals(1, model.step());
+        }
+    }
+
+    @Test
+    void trainStepWithoutOptimizerSaysWhatToDo() throws IOException {
+        try (SmallResNetNet model = new SmallResNetNet()) {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> model.trainStep(4, input(), new int[] {0, 1, 2, 3}));
+            assertTrue(e.getMessage().contains("setOptimizer"), e.getMessage());
+        }
+    }
+
+    @Test
+    void resumingFromACheckpointContinuesExactly() throws IOException {
+        int[] labels = {3, 3, 2, 3};
+        Path checkpoint = temp.resolve("step2.safetensors");
+        float[] uninterrupted = new float[3];
+        try (SmallResNetNet model = new SmallResNetNet()) {
+            model.setOptimizer(new AdamW(0.01), LearningRate.constant(1e-3));
+            model.load(Golden.file("small_resnet.safetensors"));
+            model.trainStep(4, input(), labels);
+            model.trainStep(4, input(), labels);
+            model.saveCheckpoint(checkpoint);
+            for (int i = 0; i < 3; i++) {
+                uninterrupted[i] = model.trainStep(4, input(), labels);
+            }
+        }
+        try (SmallResNetNet model = new SmallResNetNet(Backends.defaultGemm(), 12345)) {
+            model.setOptimizer(new AdamW(0.01), LearningRate.constant(1e-3));
+            model.loadCheckpoint(checkpoint);
+            assertEquals(2, model.step());
+            float[] resumed = new float[3];
+            for (int i = 0; i < 3; i++) {
+                resumed[i] = model.trainStep(4, input(), labels);
+            }
+            assertArrayEquals(uninterrupted, resumed, "bit-identical continuation");
+        }
+    }
+
+    @Test
+    void checkpointFromAnotherOptimizerIsRejectedAndChangesNothing() throws IOException {
+        Path checkpoint = temp.resolve("adamw.safetensors");
+        try (SmallResNetNet model = model(1)) {
+            model.setOptimizer(new AdamW(0.01), LearningRate.constant(1e-3));
+            model.trainStep(4, input(), new int[] {0, 1, 2, 3});
+            model.saveCheckpoint(checkpoint);
+        }
+        try (SmallResNetNet model = model(2)) { // SGD with momentum: one state slot, not two
+            model.trainStep(4, input(), new int[] {0, 1, 2, 3});
+            float[][] before = state(model);
+            CheckpointMismatchException e = assertThrows(CheckpointMismatchException.class,
+                    () -> model.loadCheckpoint(checkpoint));
+            assertTrue(e.getMessage().contains("optimizer.1."), e.getMessage());
+            assertArrayEquals(before, state(model));
+            assertEquals(1, model.step());
+        }
+    }
+
+    @Test
+    void weightsOnlyFileIsNotACheckpoint() throws IOException {
+        try (SmallResNetNet model = model(1)) {
+            IOException e = assertThrows(IOException.class,
+                    () -> model.loadCheckpoint(Golden.file("small_resnet.safetensors")));
+            assertTrue(e.getMessage().contains("weights only"), e.getMessage());
+        }
+    }
+
+    @Test
+    void trainingLowersTheLossAndEvaluationUsesRunningStatistics() throws IOException {
+        try (SmallResNetNet model = model(1)) {
+            int[] labels = {0, 1, 2, 3};
+            float first = model.trainStep(4, input(), labels);
+            float last = first;
+            for (int i = 0; i < 30; i++) {
+                last = model.trainStep(4, input(), labels);
+            }
+            assertTrue(last < first / 4, "loss " + first + " → " + last);
+            // evaluation (forward) is deterministic per sample: batch statistics would mix the samples
+            float[] all = new float[4 * 5], one = new float[5];
+            model.forward(4, input(), all);
+            model.forward(1, Arrays.copyOf(input(), SmallResNetNet.INPUT_SIZE), one);
+            assertArrayEquals(Arrays.copyOf(all, 5), one, 1e-5f);
+        }
+    }
+}
