@@ -54,8 +54,11 @@ public final class JavaGemm implements Gemm {
      * to 20; at n=128 both ways are even).
      */
     static final int NARROW = 128;
-    /** Below this many multiply-adds a call runs on the caller only: waking a thread costs more than it saves. */
-    static final long PARALLEL_WORK = 64L * 64 * 64;
+    /**
+     * Below this many multiply-adds a call runs on the caller only: waking a parked thread costs tens of microseconds
+     * and halves the kernel's row length. Measured on two cores, two threads lost to one at 64³ and 96³.
+     */
+    static final long PARALLEL_WORK = 128L * 128 * 128;
 
     /** Unaligned, so heap segments over {@code byte[]} work too; on x86 it costs nothing. */
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;

@@ -140,10 +140,13 @@ public abstract class CompiledModel implements AutoCloseable {
     /**
      * Loads parameters and running statistics from a safetensors file (as PyTorch's state_dict names them). Names,
      * dtypes and shapes are all checked before anything is copied: on any mismatch the model is unchanged and the
-     * exception lists every missing, unexpected or mis-shaped tensor.
+     * exception lists every missing, unexpected or mis-shaped tensor. A {@link #saveCheckpoint} file loads too (its
+     * optimizer state is skipped).
      */
     public final void load(Path file) throws IOException {
-        Safetensors.loadInto(file, stateDict());
+        // A training checkpoint also holds optimizer state; for weights, that part is not needed.
+        Safetensors.loadInto(file, stateDict(),
+                name -> name.startsWith("optimizer.") || name.endsWith(".num_batches_tracked"));
     }
 
     /** Saves parameters and running statistics as safetensors, atomically. */

@@ -87,12 +87,13 @@ class JavaGemmTest {
         problem.assertMatchesReference();
     }
 
-    @ParameterizedTest(name = "m={0} n={1} transB={2}")
-    @CsvSource({"130, 131, false", "131, 130, true", "16, 144, true", "300, 9, false"})
-    void oneAndTwoThreadsGiveTheSameBits(int m, int n, boolean transB) {
+    @ParameterizedTest(name = "m={0} n={1} k={2} transB={3}")
+    @CsvSource({"130, 131, 200, false", "131, 130, 200, true", "16, 144, 1000, true", "300, 9, 1000, false"})
+    void oneAndTwoThreadsGiveTheSameBits(int m, int n, int k, boolean transB) {
         // Both splits (columns when n >= m, rows otherwise) must compute each element by the same operations.
-        Problem single = new Problem(false, transB, m, n, 200, 3, 1, 1.25f, 0.5f, 7);
-        Problem split = new Problem(false, transB, m, n, 200, 3, 1, 1.25f, 0.5f, 7);
+        assertSplit(m, n, k);
+        Problem single = new Problem(false, transB, m, n, k, 3, 1, 1.25f, 0.5f, 7);
+        Problem split = new Problem(false, transB, m, n, k, 3, 1, 1.25f, 0.5f, 7);
         single.run(new JavaGemm(1), MemorySegment::ofArray);
         try (Arena arena = Arena.ofShared()) {
             split.run(new JavaGemm(2), toNative(arena));
@@ -103,7 +104,8 @@ class JavaGemmTest {
 
     @Test
     void segmentsConfinedToTheCallerRunOnTheCallerAlone() {
-        Problem problem = new Problem(false, false, 100, 100, 100, 0, 0, 1.0f, 0.0f, 8);
+        assertSplit(160, 160, 160);
+        Problem problem = new Problem(false, false, 160, 160, 160, 0, 0, 1.0f, 0.0f, 8);
         try (Arena arena = Arena.ofConfined()) {
             problem.run(new JavaGemm(2), toNative(arena));
         }
@@ -113,7 +115,8 @@ class JavaGemmTest {
     @Test
     void workersAreNamedDaemonThreads() {
         JavaGemm gemm = new JavaGemm(2);
-        new Problem(false, false, 100, 100, 100, 0, 0, 1.0f, 0.0f, 9).run(gemm, MemorySegment::ofArray);
+        assertSplit(160, 160, 160);
+        new Problem(false, false, 160, 160, 160, 0, 0, 1.0f, 0.0f, 9).run(gemm, MemorySegment::ofArray);
         boolean found = false;
         for (Thread thread : Thread.getAllStackTraces().keySet()) {
             if (thread.getName().startsWith("residual-gemm-")) {
@@ -121,7 +124,12 @@ class JavaGemmTest {
                 assertTrue(thread.isDaemon(), thread.getName() + " must not keep the JVM alive");
             }
         }
-        assertTrue(found, "a two-thread call of 100^3 should have started a worker");
+        assertTrue(found, "a two-thread call of 160^3 should have started a worker");
+    }
+
+    /** Guards the tests above against a change of the threshold under which calls are not split at all. */
+    private static void assertSplit(int m, int n, int k) {
+        assertTrue((long) m * n * k >= JavaGemm.PARALLEL_WORK, "too small to be split across threads");
     }
 
     @Test

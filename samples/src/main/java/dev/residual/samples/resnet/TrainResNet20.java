@@ -1,0 +1,218 @@
+package dev.residual.samples.resnet;
+
+import dev.residual.runtime.data.Batches;
+import dev.residual.runtime.data.Dataset;
+import dev.residual.runtime.data.Idx;
+import dev.residual.runtime.gemm.Backends;
+import dev.residual.runtime.gemm.Gemm;
+import dev.residual.runtime.gemm.OpenBlasLocator;
+import dev.residual.runtime.loss.SoftmaxCrossEntropy;
+import dev.residual.runtime.optim.Cosine;
+import dev.residual.runtime.optim.Sgd;
+import dev.residual.samples.report.CsvWriter;
+import dev.residual.samples.report.LineChart;
+import dev.residual.samples.report.Progress;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Trains ResNet-20 on Fashion-MNIST the way a user would: SGD with momentum 0.9 and weight decay 5e-4, batch 128, a
+ * cosine learning rate from 0.1 over all steps, evaluation on the test set after each epoch, a resumable checkpoint
+ * every epoch, a loss/accuracy chart, and a final line scripts can read:
+ * {@code RESULT model=ResNet20 epochs=E batch=B test_accuracy=0.xxxx train_images_per_s=N seconds=S}.
+ */
+public final class TrainResNet20 {
+
+    private static final String USAGE = """
+            usage: train [--epochs 3] [--batch 128] [--lr 0.1] [--seed 1] [--threads N] [--data DIR]
+                         [--limit N] [--test-limit N] [--out runs/resnet20] [--resume]
+              --data DIR     a folder with Fashion-MNIST's four IDX files (default: Debian's dataset-fashion-mnist,
+                             else the bundled 2,000-image subset)
+              --limit N      train on the first N images only; --test-limit N evaluates on the first N
+              --out DIR      checkpoints (checkpoint.safetensors, resnet20.safetensors), history.csv, curve.png
+              --resume       continue from DIR/checkpoint.safetensors""";
+
+    private record Settings(int epochs, int batch, double lr, long seed, int threads, Path data, int limit,
+                            int testLimit, Path out, boolean resume) {}
+
+    private TrainResNet20() {}
+
+    public static void main(String[] args) {
+        try {
+            Options options = new Options(args);
+            if (options.flag("--help") || options.flag("-h")) {
+                System.out.println(USAGE);
+                return;
+            }
+            Settings settings = new Settings(
+                    options.integer("--epochs", 3, 1, 10_000),
+                    options.integer("--batch", ResNet20Net.BATCH, 1, ResNet20Net.BATCH),
+                    options.decimal("--lr", 0.1),
+                    options.integer("--seed", 1, 0, Integer.MAX_VALUE),
+                    options.integer("--threads", Runtime.getRuntime().availableProcessors(), 1, 256),
+                    options.path("--data", null),
+                    options.integer("--limit", Idx.ALL, 1, Idx.ALL),
+                    options.integer("--test-limit", Idx.ALL, 1, Idx.ALL),
+                    options.path("--out", Path.of("runs", "resnet20")),
+                    options.flag("--resume"));
+            options.done();
+            run(settings, System.out);
+        } catch (IllegalArgumentException e) {
+            System.err.println("train: " + e.getMessage());
+            System.exit(2);
+        } catch (IOException e) {
+            System.err.println("train: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+
+    private static void run(Settings s, PrintStream out) throws IOException {
+        long started = System.nanoTime();
+        Dataset train = FashionMnist.load(s.data(), Dataset.Split.TRAIN, s.limit(), out);
+        Dataset test = FashionMnist.load(s.data(), Dataset.Split.TEST, s.testLimit(), out);
+        Gemm gemm = Backends.choose(System.getProperty(Backends.BACKEND_PROPERTY, "auto"),
+                OpenBlasLocator.fromEnvironment(), s.threads());
+        Files.createDirectories(s.out());
+        Path checkpoint = s.out().resolve("checkpoint.safetensors");
+        try (ResNet20Net model = new ResNet20Net(gemm, s.seed())) {
+            Batches batches = new Batches(train, s.batch(), s.seed(), true);
+            long totalSteps = (long) s.epochs() * batches.batchesPerEpoch();
+            model.setOptimizer(new Sgd(0.9, 5e-4), new Cosine(s.lr(), totalSteps));
+            History history = new History();
+            int firstEpoch = 0;
+            if (s.resume()) {
+                model.loadCheckpoint(checkpoint);
+                firstEpoch = (int) (model.step() / batches.batchesPerEpoch());
+                history = History.read(s.out().resolve("history.csv"));
+                out.printf(Locale.ROOT, "Resumed from %s at step %d (epoch %d)%n", checkpoint, model.step(),
+                        firstEpoch);
+            }
+            out.printf(Locale.ROOT, "ResNet-20: %,d parameters; %,d training and %,d test images; batch %d; %s%n",
+                    ResNet20Net.PARAMETER_COUNT, train.size(), test.size(), s.batch(), gemm.describe());
+            double imagesPerSecond = 0;
+            double accuracy = Double.NaN;
+            for (int epoch = firstEpoch; epoch < s.epochs(); epoch++) {
+                imagesPerSecond = trainEpoch(model, batches, epoch, s.epochs(), history, out);
+                accuracy = evaluate(model, test, s.batch());
+                history.epoch(model.step(), accuracy);
+                out.printf(Locale.ROOT, "epoch %d/%d: test accuracy %.4f, %.0f images/s, lr now %.5f%n", epoch + 1,
+                        s.epochs(), accuracy, imagesPerSecond, model.learningRate());
+                model.saveCheckpoint(checkpoint);
+                history.write(s.out().resolve("history.csv"));
+                history.chart(s.out().resolve("curve.png"));
+            }
+            if (Double.isNaN(accuracy)) { // resumed after the last epoch: just report
+                accuracy = evaluate(model, test, s.batch());
+            }
+            model.save(s.out().resolve("resnet20.safetensors"));
+            double seconds = (System.nanoTime() - started) / 1e9;
+            out.printf(Locale.ROOT, "Wrote %s, %s, %s and %s%n", checkpoint, s.out().resolve("resnet20.safetensors"),
+                    s.out().resolve("history.csv"), s.out().resolve("curve.png"));
+            out.printf(Locale.ROOT,
+                    "RESULT model=ResNet20 epochs=%d batch=%d test_accuracy=%.4f train_images_per_s=%.0f seconds=%.0f%n",
+                    s.epochs(), s.batch(), accuracy, imagesPerSecond, seconds);
+        }
+    }
+
+    /** One epoch; returns the training throughput in images per second (training steps only). */
+    private static double trainEpoch(ResNet20Net model, Batches batches, int epoch, int epochs, History history,
+                                     PrintStream out) {
+        batches.startEpoch(epoch);
+        Progress progress = Progress.start(epoch + 1, epochs, batches.batchesPerEpoch(), out, Progress.isTerminal());
+        long images = 0, nanos = 0, correct = 0;
+        double lossSum = 0;
+        int index = 0;
+        for (int n = batches.next(); n > 0; n = batches.next()) {
+            long start = System.nanoTime();
+            float loss = model.trainStep(n, batches.images(), batches.labels());
+            nanos += System.nanoTime() - start;
+            images += n;
+            lossSum += loss * n;
+            MemorySegment logits = model.logits().output().data();
+            correct += SoftmaxCrossEntropy.correct(logits, 0, 10, n, batches.labels());
+            history.step(model.step(), loss);
+            progress.update(index++, lossSum / images, (double) correct / images, images / (nanos / 1e9));
+        }
+        double perSecond = images / (nanos / 1e9);
+        progress.finish(String.format(Locale.ROOT, "loss %.4f, train accuracy %.4f", lossSum / images,
+                (double) correct / images));
+        return perSecond;
+    }
+
+    /** Accuracy on a data set, in evaluation mode (running statistics). */
+    static double evaluate(ResNet20Net model, Dataset data, int batch) {
+        Batches batches = new Batches(data, batch, 0, false);
+        batches.startEpoch(0);
+        float[] logits = new float[batch * 10];
+        long correct = 0;
+        for (int n = batches.next(); n > 0; n = batches.next()) {
+            model.forward(n, batches.images(), logits);
+            int[] labels = batches.labels();
+            for (int i = 0; i < n; i++) {
+                int best = 0;
+                for (int k = 1; k < 10; k++) {
+                    if (logits[i * 10 + k] > logits[i * 10 + best]) {
+                        best = k;
+                    }
+                }
+                correct += best == labels[i] ? 1 : 0;
+            }
+        }
+        return (double) correct / data.size();
+    }
+
+    /** Loss per step and accuracy per epoch, kept for the chart and for resuming. */
+    static final class History {
+        private final List<double[]> losses = new ArrayList<>();
+        private final List<double[]> accuracies = new ArrayList<>();
+
+        void step(long step, double loss) {
+            losses.add(new double[] {step, loss});
+        }
+
+        void epoch(long step, double accuracy) {
+            accuracies.add(new double[] {step, accuracy});
+        }
+
+        void write(Path file) throws IOException {
+            CsvWriter csv = CsvWriter.withHeader("kind", "step", "value");
+            losses.forEach(row -> csv.row("loss", (long) row[0], row[1]));
+            accuracies.forEach(row -> csv.row("test_accuracy", (long) row[0], row[1]));
+            csv.write(file);
+        }
+
+        static History read(Path file) throws IOException {
+            History history = new History();
+            if (!Files.exists(file)) {
+                return history;
+            }
+            for (String line : Files.readAllLines(file).subList(1, Files.readAllLines(file).size())) {
+                String[] cells = line.split(",");
+                double[] row = {Double.parseDouble(cells[1]), Double.parseDouble(cells[2])};
+                (cells[0].equals("loss") ? history.losses : history.accuracies).add(row);
+            }
+            return history;
+        }
+
+        void chart(Path png) throws IOException {
+            LineChart.titled("ResNet-20 on Fashion-MNIST")
+                    .xAxis("training step")
+                    .yAxis("training loss")
+                    .series("training loss", column(losses, 0), column(losses, 1), LineChart.Style.SOLID)
+                    .rightAxis("test accuracy")
+                    .rightSeries("test accuracy", column(accuracies, 0), column(accuracies, 1),
+                            LineChart.Style.DASHED)
+                    .write(png, 900, 500);
+        }
+
+        private static double[] column(List<double[]> rows, int index) {
+            return rows.stream().mapToDouble(row -> row[index]).toArray();
+        }
+    }
+}
