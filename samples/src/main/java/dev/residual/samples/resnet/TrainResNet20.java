@@ -31,15 +31,20 @@ public final class TrainResNet20 {
 
     private static final String USAGE = """
             usage: train [--epochs 3] [--batch 128] [--lr 0.1] [--seed 1] [--threads N] [--data DIR]
-                         [--limit N] [--test-limit N] [--out runs/resnet20] [--resume]
+                         [--limit N] [--test-limit N] [--out runs/resnet20] [--resume] [--stop-after E]
               --data DIR     a folder with Fashion-MNIST's four IDX files (default: Debian's dataset-fashion-mnist,
                              else the bundled 2,000-image subset)
               --limit N      train on the first N images only; --test-limit N evaluates on the first N
               --out DIR      checkpoints (checkpoint.safetensors, resnet20.safetensors), history.csv, curve.png
-              --resume       continue from DIR/checkpoint.safetensors""";
+              --resume       continue from DIR/checkpoint.safetensors
+              --stop-after E stop after epoch E (the schedule still spans --epochs); resume later""";
 
-    private record Settings(int epochs, int batch, double lr, long seed, int threads, Path data, int limit,
-                            int testLimit, Path out, boolean resume) {}
+    /** What a run is asked to do. */
+    record Settings(int epochs, int batch, double lr, long seed, int threads, Path data, int limit,
+                    int testLimit, Path out, boolean resume, int stopAfter) {}
+
+    /** What a run measured: the final test accuracy, throughput, wall time, and the loss of every step run. */
+    record Result(double testAccuracy, double imagesPerSecond, double seconds, List<Double> losses) {}
 
     private TrainResNet20() {}
 
@@ -60,7 +65,8 @@ public final class TrainResNet20 {
                     options.integer("--limit", Idx.ALL, 1, Idx.ALL),
                     options.integer("--test-limit", Idx.ALL, 1, Idx.ALL),
                     options.path("--out", Path.of("runs", "resnet20")),
-                    options.flag("--resume"));
+                    options.flag("--resume"),
+                    options.integer("--stop-after", Integer.MAX_VALUE, 1, Integer.MAX_VALUE));
             options.done();
             run(settings, System.out);
         } catch (IllegalArgumentException e) {
@@ -72,7 +78,7 @@ public final class TrainResNet20 {
         }
     }
 
-    private static void run(Settings s, PrintStream out) throws IOException {
+    static Result run(Settings s, PrintStream out) throws IOException {
         long started = System.nanoTime();
         Dataset train = FashionMnist.load(s.data(), Dataset.Split.TRAIN, s.limit(), out);
         Dataset test = FashionMnist.load(s.data(), Dataset.Split.TEST, s.testLimit(), out);
@@ -97,7 +103,8 @@ public final class TrainResNet20 {
                     ResNet20Net.PARAMETER_COUNT, train.size(), test.size(), s.batch(), gemm.describe());
             double imagesPerSecond = 0;
             double accuracy = Double.NaN;
-            for (int epoch = firstEpoch; epoch < s.epochs(); epoch++) {
+            int lastEpoch = Math.min(s.epochs(), s.stopAfter());
+            for (int epoch = firstEpoch; epoch < lastEpoch; epoch++) {
                 imagesPerSecond = trainEpoch(model, batches, epoch, s.epochs(), history, out);
                 accuracy = evaluate(model, test, s.batch());
                 history.epoch(model.step(), accuracy);
@@ -117,6 +124,7 @@ public final class TrainResNet20 {
             out.printf(Locale.ROOT,
                     "RESULT model=ResNet20 epochs=%d batch=%d test_accuracy=%.4f train_images_per_s=%.0f seconds=%.0f%n",
                     s.epochs(), s.batch(), accuracy, imagesPerSecond, seconds);
+            return new Result(accuracy, imagesPerSecond, seconds, history.losses());
         }
     }
 
@@ -176,6 +184,10 @@ public final class TrainResNet20 {
             losses.add(new double[] {step, loss});
         }
 
+        List<Double> losses() {
+            return losses.stream().map(row -> row[1]).toList();
+        }
+
         void epoch(long step, double accuracy) {
             accuracies.add(new double[] {step, accuracy});
         }
@@ -192,7 +204,8 @@ public final class TrainResNet20 {
             if (!Files.exists(file)) {
                 return history;
             }
-            for (String line : Files.readAllLines(file).subList(1, Files.readAllLines(file).size())) {
+            List<String> lines = Files.readAllLines(file);
+            for (String line : lines.subList(1, lines.size())) {
                 String[] cells = line.split(",");
                 double[] row = {Double.parseDouble(cells[1]), Double.parseDouble(cells[2])};
                 (cells[0].equals("loss") ? history.losses : history.accuracies).add(row);

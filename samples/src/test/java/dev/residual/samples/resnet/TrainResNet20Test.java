@@ -1,0 +1,71 @@
+package dev.residual.samples.resnet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The training program on the bundled subset (always present, so CI needs no data package): the loss falls,
+ * resuming from a checkpoint continues exactly, a seeded run on one thread repeats bit for bit, and the RESULT line
+ * has the documented form.
+ */
+class TrainResNet20Test {
+
+    /** The subset's folder in this module's resources, as a --data folder. */
+    private static final Path SUBSET = Path.of("src/main/resources/fashion-mnist-subset");
+
+    @TempDir
+    Path temp;
+
+    private TrainResNet20.Settings settings(int epochs, Path out, boolean resume) {
+        return settings(epochs, out, resume, Integer.MAX_VALUE);
+    }
+
+    private TrainResNet20.Settings settings(int epochs, Path out, boolean resume, int stopAfter) {
+        return new TrainResNet20.Settings(epochs, 64, 0.1, 7, 1, SUBSET, 256, 128, out, resume, stopAfter);
+    }
+
+    private static TrainResNet20.Result run(TrainResNet20.Settings settings, ByteArrayOutputStream log)
+            throws IOException {
+        return TrainResNet20.run(settings, new PrintStream(log, true, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void lossFallsAndTheResultLineCanBeParsed() throws IOException {
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        TrainResNet20.Result result = run(settings(3, temp.resolve("a"), false), log);
+        List<Double> losses = result.losses();
+        assertEquals(12, losses.size(), "3 epochs of 256 images in batches of 64");
+        double first = (losses.get(0) + losses.get(1)) / 2, last = (losses.get(10) + losses.get(11)) / 2;
+        assertTrue(last < first * 0.8, "loss " + first + " → " + last);
+        String text = log.toString(StandardCharsets.UTF_8);
+        assertTrue(text.lines().anyMatch(line -> line.matches("RESULT model=ResNet20 epochs=3 batch=64 "
+                + "test_accuracy=0\\.\\d{4} train_images_per_s=\\d+ seconds=\\d+")), text);
+        for (String file : List.of("checkpoint.safetensors", "resnet20.safetensors", "history.csv", "curve.png")) {
+            assertTrue(Files.size(temp.resolve("a").resolve(file)) > 0, file);
+        }
+    }
+
+    @Test
+    void resumingContinuesExactlyAndASeededRunRepeats() throws IOException {
+        List<Double> straight = run(settings(2, temp.resolve("straight"), false), new ByteArrayOutputStream())
+                .losses();
+        List<Double> again = run(settings(2, temp.resolve("again"), false), new ByteArrayOutputStream()).losses();
+        assertEquals(straight, again, "a seeded run on one thread is bit-identical");
+
+        Path interrupted = temp.resolve("interrupted");
+        List<Double> firstHalf = run(settings(2, interrupted, false, 1), new ByteArrayOutputStream()).losses();
+        assertEquals(straight.subList(0, 4), firstHalf);
+        List<Double> all = run(settings(2, interrupted, true), new ByteArrayOutputStream()).losses();
+        assertEquals(straight, all, "epoch 2 after resuming equals epoch 2 of the uninterrupted run");
+    }
+}
