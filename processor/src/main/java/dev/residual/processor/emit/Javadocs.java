@@ -39,8 +39,8 @@ final class Javadocs {
         doc.add("<p>Memory, each block 64-byte aligned and every tensor at a 64-byte-aligned constant offset:\n<ul>\n");
         doc.add("<li>parameters: $L bytes</li>\n", count(plan.parameterFloats() * 4));
         doc.add("<li>buffers (running statistics): $L bytes</li>\n", count(plan.bufferFloats() * 4));
-        doc.add("<li>activations for $L samples, with scratch: $L bytes</li>\n</ul>\n", graph.batch(),
-                count(plan.activationFloats() * 4));
+        doc.add("<li>activations for $L samples, their gradients and staging: $L bytes, plus the convolutions' "
+                + "scratch ({@link #ACTIVATION_FLOATS})</li>\n</ul>\n", graph.batch(), count(plan.activationFloats() * 4));
         return doc.build();
     }
 

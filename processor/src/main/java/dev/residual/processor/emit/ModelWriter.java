@@ -119,8 +119,7 @@ public final class ModelWriter {
                 "Size of the parameter block (and of the gradient block), in floats.", Modifier.PUBLIC));
         type.addField(longConstant("BUFFER_FLOATS", plan.bufferFloats(),
                 "Size of the buffer block (running statistics), in floats.", Modifier.PUBLIC));
-        type.addField(longConstant("ACTIVATION_FLOATS", plan.activationFloats(),
-                "Size of the activation block, scratch included, in floats.", Modifier.PUBLIC));
+
         for (Param param : graph.params()) {
             type.addField(longConstant(Symbols.constant(param), plan.offset(param), null, Modifier.PRIVATE));
         }
@@ -148,6 +147,26 @@ public final class ModelWriter {
         type.addField(longConstant("SCRATCH", plan.scratchOffset(), null, Modifier.PRIVATE));
         type.addField(longConstant("STAGED_INPUT", plan.stagedInput(), null, Modifier.PRIVATE));
         type.addField(longConstant("STAGED_OUTPUT", plan.stagedOutput(), null, Modifier.PRIVATE));
+        type.addField(FieldSpec.builder(long.class, "ACTIVATION_FLOATS", Modifier.PUBLIC, Modifier.STATIC,
+                        Modifier.FINAL)
+                .addJavadoc("Size of the activation block, scratch included, in floats. The scratch is the largest of\n"
+                        + "what the dense layers need ($L floats) and what each convolution's kernel asks for.\n",
+                        plan.scratchFloats())
+                .initializer(scratchSize()).build());
+    }
+
+    /** {@code SCRATCH + max(planned, Conv2d.scratchSize(...) of every convolution)}, rounded up to 64 bytes. */
+    private CodeBlock scratchSize() {
+        CodeBlock size = CodeBlock.of("$LL", plan.scratchFloats());
+        for (Step step : plan.steps()) {
+            if (step.head().op() instanceof Op.Conv conv) {
+                Shape in = step.head().input().shape();
+                size = CodeBlock.of("$T.max($L,\n$T.scratchSize($L, $L, $L, $L, $L, $L, $L, BATCH))", Math.class, size,
+                        Symbols.kernel("Conv2d"), in.channels(), in.height(), in.width(), conv.filters(),
+                        conv.kernel(), conv.stride(), conv.padding());
+            }
+        }
+        return CodeBlock.of("SCRATCH + ($L + 15) / 16 * 16", size);
     }
 
     private FieldSpec parameterTable() {

@@ -12,8 +12,8 @@ import java.util.Map;
  * floats (64 bytes) from the start of its block, and every block starts 64-byte aligned.
  *
  * <p>The activation block holds, in order: every value of the forward pass (planned for the largest batch), the
- * gradient of every value but the input, the statistics norms save for their backward, the scratch area
- * (im2col, flattening), and the staging areas for array inputs and outputs.
+ * gradient of every value but the input, the statistics norms save for their backward, the staging areas for array
+ * inputs and outputs, and last the scratch area (flattening here; im2col sized by the kernels at class load).
  *
  * @param graph            the graph planned
  * @param steps            the forward pass as fused kernel calls, in order
@@ -26,11 +26,11 @@ import java.util.Map;
  * @param gradients        every stored value but the input → offset of its gradient in the activation block
  * @param saved            every norm node → offset of its saved mean; its saved 1/σ follows at
  *                         {@link #savedFloats(Node)} further
- * @param scratchOffset    start of the scratch area
- * @param scratchFloats    size of the scratch area
+ * @param scratchOffset    start of the scratch area, the last thing in the block
+ * @param scratchFloats    the scratch the planner knows of (dense flattening); convolutions may need more
  * @param stagedInput      where array inputs are staged (sample-major, as the caller passes them)
  * @param stagedOutput     where array outputs are staged before they are copied out
- * @param activationFloats size of the activation block
+ * @param activationFloats size of the activation block up to and with the planner's scratch
  */
 public record MemoryPlan(Graph graph, List<Step> steps, Map<Param, Long> parameters, long parameterFloats,
                          Map<Param, Long> buffers, long bufferFloats, Map<Value, Long> activations,

@@ -64,12 +64,14 @@ public final class Planner {
             }
             scratch = Math.max(scratch, scratchFloats(step.head(), graph.batch()));
         }
-        long scratchOffset = floats;
-        floats += MemoryPlan.align(scratch);
+        // Scratch comes last: its size also depends on the convolution kernels' own needs, which the generated class
+        // adds at class load (Conv2d.scratchSize), so nothing else may sit behind it.
         long stagedInput = floats;
         floats += MemoryPlan.align(batch * graph.input().shape().size());
         long stagedOutput = floats;
         floats += MemoryPlan.align(batch * graph.output().shape().size());
+        long scratchOffset = floats;
+        floats += MemoryPlan.align(scratch);
         return new MemoryPlan(graph, steps, parameters, parameterFloats, buffers, bufferFloats, activations,
                 gradients, saved, scratchOffset, MemoryPlan.align(scratch), stagedInput, stagedOutput, floats);
     }

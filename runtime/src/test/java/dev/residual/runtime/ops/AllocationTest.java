@@ -25,7 +25,7 @@ class AllocationTest {
     private final com.sun.management.ThreadMXBean threads =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
-    private MemorySegment nchw, in, out, out2, col, weight, bias, gamma, beta, mean, var, stats, stats2, features,
+    private MemorySegment nchw, in, out, out2, col, colSame, weight, bias, gamma, beta, mean, var, stats, stats2, features,
             dense, denseWeight, denseBias, params, grad, dIn, dWeight, dBias, dParams, dGamma, dBeta, runningMean,
             runningVar, saveMean, saveRstd, dFeatures, dDenseWeight, dDenseBias;
 
@@ -55,6 +55,7 @@ class AllocationTest {
         out = arena.allocate((long) F * N * HW * Float.BYTES, 64);
         out2 = arena.allocate((long) F * N * HW * Float.BYTES, 64);
         col = arena.allocate(Conv2d.colSize(C, H, W, K, 2, 1, N) * Float.BYTES, 64);
+        colSame = arena.allocate(Conv2d.colSize(C, H, W, K, 1, 1, N) * Float.BYTES, 64);
         weight = arena.allocate((long) F * C * K * K * Float.BYTES, 64);
         bias = arena.allocate((long) F * Float.BYTES, 64);
         params = arena.allocate((long) 4 * C * HW * Float.BYTES, 64);
@@ -132,6 +133,18 @@ class AllocationTest {
         Conv2d.backward(gemm, in, 0, C, H, W, N, weight, 0, F, 1, 1, 0, grad, 0, dWeight, 0, null, 0, dIn, 0, true,
                 null, 0);
         Conv2d.col2im(col, 0, C, H, W, N, K, 2, 1, dIn, 0, true);
+        // Stride 1, same size: the transposed weight gradient and the input gradient as a convolution; with chunks
+        // of one image; and for a batch of one, the fallbacks (plain weight gradient, col2im).
+        Conv2d.forward(gemm, in, 0, C, H, W, N, weight, 0, F, K, 1, 1, bias, 0, out, 0, colSame, 0);
+        Conv2d.backward(gemm, in, 0, C, H, W, N, weight, 0, F, K, 1, 1, grad, 0, dWeight, 0, dBias, 0, dIn, 0, false,
+                colSame, 0);
+        Conv2d.forward(gemm, in, 0, C, H, W, N, weight, 0, F, K, 1, 1, null, 0, out, 0, colSame, 0, 1);
+        Conv2d.backward(gemm, in, 0, C, H, W, N, weight, 0, F, K, 1, 1, grad, 0, dWeight, 0, null, 0, dIn, 0, true,
+                colSame, 0, 1);
+        Conv2d.backward(gemm, in, 0, C, H, W, N, weight, 0, F, K, 2, 1, grad, 0, dWeight, 0, null, 0, dIn, 0, true,
+                col, 0, 1);
+        Conv2d.backward(gemm, in, 0, C, H, W, 1, weight, 0, F, K, 1, 1, grad, 0, dWeight, 0, null, 0, dIn, 0, false,
+                colSame, 0);
         BatchNorm.trainingForward(in, 0, C, HW, N, gamma, 0, beta, 0, runningMean, 0, runningVar, 0, 0.1f, 1e-5f,
                 saveMean, 0, saveRstd, 0, nchw, 0, true, out2, 0);
         BatchNorm.trainingForward(in, 0, C, HW, N, gamma, 0, beta, 0, null, 0, null, 0, 0.1f, 1e-5f,

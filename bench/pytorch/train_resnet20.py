@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""PyTorch reference for the flagship demo: ResNet-20 on Fashion-MNIST with the same recipe as
+`./residual train` (samples/src/main/java/dev/residual/samples/resnet/TrainResNet20.java):
+
+  - the same network (3x3 stem 16, three stages of three basic blocks 16/32/64, stride-2 projection shortcuts
+    1x1 conv + BN, global average pool, dense 10), PyTorch's default initialization;
+  - inputs normalized with mean 0.2860, std 0.3530; a fresh shuffle per epoch; the last partial batch kept;
+  - SGD momentum 0.9, weight decay 5e-4, batch 128, learning rate 0.1 with a per-step cosine decay to 0;
+  - evaluation on the 10,000 test images after each epoch (eval mode: running statistics).
+
+It prints the same RESULT line. Run with Debian's PyTorch, on the same number of threads:
+  /usr/bin/python3 bench/pytorch/train_resnet20.py --epochs 3 --threads 2
+"""
+import argparse
+import gzip
+import math
+import struct
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+DATA = "/usr/share/datasets/fashion-mnist"
+
+
+def idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    magic, = struct.unpack(">I", data[:4])
+    dims = magic & 0xFF
+    shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def load(split, limit):
+    images = idx(f"{DATA}/{split}-images-idx3-ubyte.gz")[:limit].astype(np.float32)
+    labels = idx(f"{DATA}/{split}-labels-idx1-ubyte.gz")[:limit].astype(np.int64)
+    images = (images / 255.0 - 0.2860) / 0.3530
+    return torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels)
+
+
+class Basic(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU())
+        self.conv2 = nn.Sequential(nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout))
+        self.shortcut = None
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        skip = x if self.shortcut is None else self.shortcut(x)
+        return F.relu(self.conv2(self.conv1(x)) + skip)
+
+
+class ResNet20(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
+        self.stage1 = nn.Sequential(Basic(16, 16, 1), Basic(16, 16, 1), Basic(16, 16, 1))
+        self.stage2 = nn.Sequential(Basic(16, 32, 2), Basic(32, 32, 1), Basic(32, 32, 1))
+        self.stage3 = nn.Sequential(Basic(32, 64, 2), Basic(64, 64, 1), Basic(64, 64, 1))
+        self.logits = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = self.stage3(self.stage2(self.stage1(self.stem(x))))
+        return self.logits(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def evaluate(model, images, labels, batch):
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(labels), batch):
+            correct += (model(images[i:i + batch]).argmax(1) == labels[i:i + batch]).sum().item()
+    return correct / len(labels)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--limit", type=int, default=60000)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    started = time.time()
+    train_x, train_y = load("train", args.limit)
+    test_x, test_y = load("t10k", 10000)
+    model = ResNet20()
+    steps_per_epoch = math.ceil(len(train_y) / args.batch)
+    total = args.epochs * steps_per_epoch
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
+    generator = torch.Generator().manual_seed(args.seed)
+    train_seconds = 0.0
+    images_seen = 0
+    accuracy = 0.0
+    for epoch in range(args.epochs):
+        model.train()
+        order = torch.randperm(len(train_y), generator=generator)
+        epoch_start = time.time()
+        for i in range(0, len(train_y), args.batch):
+            index = order[i:i + args.batch]
+            optimizer.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(model(train_x[index]), train_y[index])
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            images_seen += len(index)
+        epoch_seconds = time.time() - epoch_start
+        train_seconds += epoch_seconds
+        accuracy = evaluate(model, test_x, test_y, args.batch)
+        print(f"epoch {epoch + 1}/{args.epochs}: loss {loss.item():.4f}, test accuracy {accuracy:.4f}, "
+              f"{len(train_y) / epoch_seconds:.0f} images/s", flush=True)
+    print(f"RESULT model=ResNet20 framework=pytorch-{torch.__version__} epochs={args.epochs} batch={args.batch} "
+          f"test_accuracy={accuracy:.4f} train_images_per_s={images_seen / train_seconds:.0f} "
+          f"seconds={time.time() - started:.0f}")
+
+
+if __name__ == "__main__":
+    main()
