@@ -56,6 +56,13 @@ class ForwardParityTest {
     }
 
     @Test
+    void unseenNetMatchesPyTorch() throws IOException {
+        try (UnseenNetNet model = new UnseenNetNet(Backends.defaultGemm(), 1)) {
+            check(model, model::forward, "unseen_net", UnseenNetNet.OUTPUT_SIZE);
+        }
+    }
+
+    @Test
     void javaBackendGivesTheSameLogits() throws IOException {
         try (SmallResNetNet model = new SmallResNetNet(Backends.choose("java", null, 1), 1)) {
             check(model, model::forward, "small_resnet", SmallResNetNet.OUTPUT_SIZE);
