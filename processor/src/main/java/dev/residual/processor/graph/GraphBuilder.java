@@ -84,12 +84,12 @@ public final class GraphBuilder {
         for (int i = 0; i < ops.size(); i++) {
             String path = context.path(ops.size() == 1 ? layer.name() : layer.name() + "." + i);
             OpSpec next = i + 1 < ops.size() ? ops.get(i + 1) : null;
-            current = op(ops.get(i), next, current, path, context, owner, layer);
+            current = op(ops.get(i), next, current, path, context, owner);
         }
         return current;
     }
 
-    private Value op(OpSpec op, OpSpec next, Value x, String path, Context context, String owner, LayerSpec layer) {
+    private Value op(OpSpec op, OpSpec next, Value x, String path, Context context, String owner) {
         Shape in = x.shape();
         boolean normFollows = next != null && next.kind() == OpKind.NORM;
         return switch (op.kind()) {
@@ -105,8 +105,8 @@ public final class GraphBuilder {
                 }
                 yield add(path, owner, new Op.Dense(units, bias), x, Shape.vector(units), params, op);
             }
-            case POOL -> pool(op, x, path, owner, layer);
-            case NORM -> norm(op, x, path, owner, layer);
+            case POOL -> pool(op, x, path, owner);
+            case NORM -> norm(op, x, path, owner);
             case RELU -> add(path, owner, new Op.Relu(), x, in, List.of(), op);
             case GELU -> add(path, owner, new Op.Gelu(op.booleanValue("tanh")), x, in, List.of(), op);
             case RESIDUAL -> throw new IllegalStateException("residual handled by layer()");
@@ -139,7 +139,7 @@ public final class GraphBuilder {
         return add(path, owner, new Op.Conv(filters, kernel, stride, padding, bias), x, out, params, op);
     }
 
-    private Value pool(OpSpec op, Value x, String path, String owner, LayerSpec layer) {
+    private Value pool(OpSpec op, Value x, String path, String owner) {
         Shape in = requireImage(op, x, path);
         String kind = op.enumValue("value");
         if (kind.equals("GLOBAL_AVERAGE")) {
@@ -154,7 +154,7 @@ public final class GraphBuilder {
         return add(path, owner, pool, x, out, List.of(), op);
     }
 
-    private Value norm(OpSpec op, Value x, String path, String owner, LayerSpec layer) {
+    private Value norm(OpSpec op, Value x, String path, String owner) {
         Shape in = x.shape();
         double eps = op.doubleValue("eps");
         int c = in.channels();

@@ -86,21 +86,18 @@ public final class Planner {
         };
     }
 
-    /** Floats of scratch a node needs: the im2col matrix of a convolution, the flattened input of a dense layer. */
+    /**
+     * Floats of scratch a node needs that the planner knows: the flattened input (and its gradient) of a dense layer.
+     * A convolution's im2col scratch is the kernel's own business: the generated class asks {@code Conv2d.scratchSize}
+     * at class load, the one place that knows how the kernel chunks its work.
+     */
     public static long scratchFloats(Node node, int batch) {
-        Shape in = node.input().shape(), out = node.output().shape();
+        Shape in = node.input().shape();
         return switch (node.op()) {
-            case Op.Conv conv when needsIm2col(conv) ->
-                    (long) in.channels() * conv.kernel() * conv.kernel() * batch * out.spatial();
             // the flattened input, and the flattened input gradient beside it
             case Op.Dense dense when in.image() && in.spatial() > 1 -> 2 * MemoryPlan.align(in.size() * batch);
             default -> 0;
         };
-    }
-
-    /** A 1×1 convolution with stride 1 and no padding multiplies the input directly. */
-    public static boolean needsIm2col(Op.Conv conv) {
-        return !(conv.kernel() == 1 && conv.stride() == 1 && conv.padding() == 0);
     }
 
     /**
