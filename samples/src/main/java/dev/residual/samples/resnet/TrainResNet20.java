@@ -161,16 +161,8 @@ public final class TrainResNet20 {
         long correct = 0;
         for (int n = batches.next(); n > 0; n = batches.next()) {
             model.forward(n, batches.images(), logits);
-            int[] labels = batches.labels();
-            for (int i = 0; i < n; i++) {
-                int best = 0;
-                for (int k = 1; k < 10; k++) {
-                    if (logits[i * 10 + k] > logits[i * 10 + best]) {
-                        best = k;
-                    }
-                }
-                correct += best == labels[i] ? 1 : 0;
-            }
+            // the logits layer's view holds the same logits in the channel-major layout the loss helpers read
+            correct += SoftmaxCrossEntropy.correct(model.logits().output().data(), 0, 10, n, batches.labels());
         }
         return (double) correct / data.size();
     }

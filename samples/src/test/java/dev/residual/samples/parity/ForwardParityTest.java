@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.residual.runtime.gemm.Backends;
 import dev.residual.runtime.model.CompiledModel;
+import dev.residual.samples.resnet.ResNet20Net;
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
 

@@ -11,6 +11,7 @@ import dev.residual.runtime.optim.AdamW;
 import dev.residual.runtime.optim.LearningRate;
 import dev.residual.runtime.optim.Optimizer;
 import dev.residual.runtime.optim.Sgd;
+import dev.residual.samples.resnet.ResNet20Net;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
