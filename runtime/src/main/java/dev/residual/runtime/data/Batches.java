@@ -42,7 +42,6 @@ public final class Batches {
     private final boolean dropLast;
     private final LongFunction<? extends RandomGenerator> generator;
     private final int sampleSize;
-    private final float[] source;
     private final int[] sourceLabels;
     private final int[] order;
     private final float[] images;
@@ -86,7 +85,6 @@ public final class Batches {
         this.seed = seed;
         this.shuffle = shuffle;
         this.dropLast = dropLast;
-        this.source = data.rawImages();
         this.sourceLabels = data.rawLabels();
         this.order = new int[data.size()];
         this.images = new float[(int) floats];
@@ -161,7 +159,7 @@ public final class Batches {
         }
         for (int j = 0; j < n; j++) {
             int index = order[cursor + j];
-            System.arraycopy(source, index * sampleSize, images, j * sampleSize, sampleSize);
+            data.copySample(index, images, j * sampleSize);
             labels[j] = sourceLabels[index];
             indices[j] = index;
         }
