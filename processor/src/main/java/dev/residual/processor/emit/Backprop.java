@@ -1,7 +1,5 @@
 package dev.residual.processor.emit;
 
-import dev.residual.processor.graph.Node;
-import dev.residual.processor.graph.Op;
 import dev.residual.processor.graph.Value;
 import dev.residual.processor.plan.MemoryPlan;
 import dev.residual.processor.plan.Step;
@@ -26,22 +24,13 @@ public final class Backprop {
         for (int i = steps.size() - 1; i >= 0; i--) {
             Step step = steps.get(i);
             Set<Value> adds = new HashSet<>();
-            for (Value input : inputsWithGradient(step)) {
+            for (Value input : step.inputsWithGradient()) {
                 if (!written.add(input)) {
                     adds.add(input);
                 }
             }
             accumulating.put(step, adds);
         }
-    }
-
-    /** The values a step sends gradients to: its head's inputs, and the shortcut of a fused residual add. */
-    public static List<Value> inputsWithGradient(Step step) {
-        Node add = step.fusedOf(Op.Add.class);
-        if (add != null) {
-            return List.of(step.head().input(), add.inputs().get(1));
-        }
-        return step.head().inputs();
     }
 
     /** Whether a step adds its gradient for {@code input} to what a later step already wrote. */

@@ -15,7 +15,8 @@ import java.util.Map;
 /**
  * Step 4 of the pipeline: fuses element-wise nodes into the kernel call before them and lays out the three memory
  * blocks. Every value keeps its own memory (planned for the largest batch) so that each layer's output stays
- * readable after a forward pass and is there for the backward pass; only fused values share.
+ * readable after a forward pass and is there for the backward pass; only fused values share. Gradients reuse memory
+ * along the backward pass ({@link GradientSlots}).
  */
 public final class Planner {
 
@@ -45,15 +46,9 @@ public final class Planner {
                 activations.put(fused.output(), offset);
             }
         }
-        Map<Value, Long> gradients = new LinkedHashMap<>();
-        for (Step step : steps) {
-            long offset = floats;
-            floats += MemoryPlan.align(batch * step.output().shape().size());
-            gradients.put(step.head().output(), offset);
-            for (Node fused : step.fused()) {
-                gradients.put(fused.output(), offset);
-            }
-        }
+        GradientSlots.Layout gradientLayout = GradientSlots.plan(graph, steps, floats);
+        Map<Value, Long> gradients = gradientLayout.offsets();
+        floats = gradientLayout.end();
         Map<Node, Long> saved = new LinkedHashMap<>();
         long scratch = 0;
         for (Step step : steps) {
