@@ -52,11 +52,19 @@ class GeneratedSourceTest {
             }
             """;
 
+    /** TinyResidual's stage, declared once, compiled with skips (TinyTwinNet) and without (TinyPlainNet). */
+    static final String TINY_TWIN = TINY_RESIDUAL.replace("batch = 3)", "batch = 3, plainTwin = \"TinyPlainNet\")")
+            .replace("TinyResidual", "TinyTwin");
+
     private static String generated(String model, String body) {
+        return generated(model, body, model + "Net");
+    }
+
+    private static String generated(String model, String body, String generatedClass) {
         Compilation compilation = Sources.compile(Sources.model(model, body));
         assertEquals(Status.SUCCESS, compilation.status(), () -> compilation.diagnostics().toString());
         try {
-            return compilation.generatedSourceFile("test." + model + "Net").orElseThrow().getCharContent(true)
+            return compilation.generatedSourceFile("test." + generatedClass).orElseThrow().getCharContent(true)
                     .toString();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -64,15 +72,20 @@ class GeneratedSourceTest {
     }
 
     private static void assertMatchesGolden(String model, String body) throws IOException {
-        String resource = "golden/" + model + "Net.java.txt";
+        assertMatchesGolden(model, body, model + "Net");
+    }
+
+    private static void assertMatchesGolden(String model, String body, String generatedClass) throws IOException {
+        String resource = "golden/" + generatedClass + ".java.txt";
         if (Boolean.getBoolean("residual.updateGolden")) {
-            Files.writeString(Path.of("src/test/resources", resource), generated(model, body), StandardCharsets.UTF_8);
+            Files.writeString(Path.of("src/test/resources", resource), generated(model, body, generatedClass),
+                    StandardCharsets.UTF_8);
             return;
         }
         try (InputStream in = GeneratedSourceTest.class.getClassLoader().getResourceAsStream(resource)) {
             assertTrue(in != null, "missing " + resource + "; run with -Dresidual.updateGolden=true");
             String golden = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(Sources.compile(Sources.model(model, body))).generatedSourceFile("test." + model + "Net")
+            assertThat(Sources.compile(Sources.model(model, body))).generatedSourceFile("test." + generatedClass)
                     .contentsAsUtf8String().isEqualTo(golden);
         }
     }
@@ -85,6 +98,18 @@ class GeneratedSourceTest {
     @Test
     void tinyResidualMatchesGolden() throws IOException {
         assertMatchesGolden("TinyResidual", TINY_RESIDUAL);
+    }
+
+    @Test
+    void plainTwinMatchesGolden() throws IOException {
+        assertMatchesGolden("TinyTwin", TINY_TWIN, "TinyPlainNet");
+    }
+
+    /** The twin with skips is the ordinary residual class: only the interface's name differs. */
+    @Test
+    void plainTwinLeavesTheResidualClassAsItWas() {
+        assertEquals(generated("TinyResidual", TINY_RESIDUAL).replace("TinyResidual", "TinyTwin"),
+                generated("TinyTwin", TINY_TWIN));
     }
 
     @Test
