@@ -37,11 +37,11 @@ final class DepthReport {
 
     CsvWriter iterations() {
         CsvWriter csv = CsvWriter.withHeader("net", "depth", "residual", "iteration", "epoch", "train_loss",
-                "grad_norm_first_layer", "grad_norm_last_layer", "seconds");
+                "grad_norm_first_layer", "grad_norm_last_layer", "step_seconds", "seconds");
         for (Trace trace : traces) {
             for (Trace.Iteration it : trace.iterations) {
                 csv.row(trace.net.name(), trace.net.depth(), trace.net.residual(), it.iteration(), it.epoch(),
-                        it.loss(), it.gradFirst(), it.gradLast(), it.seconds());
+                        it.loss(), it.gradFirst(), it.gradLast(), it.stepSeconds(), it.seconds());
             }
         }
         return csv;
@@ -97,7 +97,7 @@ final class DepthReport {
         StringBuilder md = new StringBuilder();
         md.append("# Plain vs residual nets on Fashion-MNIST\n\n").append(setup).append("\n\n");
         md.append("| net | parameters | training loss, last epoch | test accuracy | ‖∇ first layer‖, step 1 "
-                + "| ‖∇ first layer‖, last epoch | ‖∇ last layer‖, step 1 | skipped steps | s / step | wall s |\n");
+                + "| ‖∇ first layer‖, last epoch | ‖∇ last layer‖, step 1 | skipped steps | s / step (median) | wall s |\n");
         md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (Trace t : traces) {
             md.append(String.format(Locale.ROOT, "| %s | %,d | %.4f | %.4f | %s | %s | %s | %d | %.2f | %.0f |%n",

@@ -66,12 +66,13 @@ final class NetTrainer {
                         loss = Float.NaN;
                         trace.skippedSteps++;
                     }
-                    nanos += System.nanoTime() - start;
+                    long stepNanos = System.nanoTime() - start;
+                    nanos += stepNanos;
                     iteration++;
                     boolean finite = Float.isFinite(loss);
                     trace.iterations.add(new Trace.Iteration(iteration, epoch + 1, loss,
                             finite ? model.gradient(net.firstWeight()).norm() : Double.NaN,
-                            finite ? model.gradient(Nets.LAST_WEIGHT).norm() : Double.NaN,
+                            finite ? model.gradient(Nets.LAST_WEIGHT).norm() : Double.NaN, stepNanos / 1e9,
                             (System.nanoTime() - started) / 1e9));
                     if (!finite) {
                         continue;
@@ -82,7 +83,6 @@ final class NetTrainer {
                             batches.labels());
                     progress.update(index, lossSum / images, (double) correct / images, images / (nanos / 1e9));
                 }
-                trace.stepSeconds += nanos / 1e9;
                 double accuracy = evaluate(instance);
                 progress.finish(String.format(Locale.ROOT, "loss %.4f, test accuracy %.4f", lossSum / images,
                         accuracy));

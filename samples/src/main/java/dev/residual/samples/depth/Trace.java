@@ -9,8 +9,12 @@ import java.util.List;
  */
 final class Trace {
 
-    /** One training step; {@code seconds} is the wall time since the run started, evaluations included. */
-    record Iteration(int iteration, int epoch, double loss, double gradFirst, double gradLast, double seconds) {}
+    /**
+     * One training step: {@code stepSeconds} is its own wall time, {@code seconds} the wall time since the run
+     * started, evaluations included.
+     */
+    record Iteration(int iteration, int epoch, double loss, double gradFirst, double gradLast, double stepSeconds,
+                     double seconds) {}
 
     /** The end of one epoch. */
     record Epoch(int epoch, int iteration, double trainLoss, double testAccuracy, double seconds) {}
@@ -21,8 +25,6 @@ final class Trace {
     final List<Epoch> epochs = new ArrayList<>();
     /** Steps whose loss or gradient was not finite, and so were not applied. */
     int skippedSteps;
-    /** Wall time of the training steps alone. */
-    double stepSeconds;
 
     Trace(Nets.Net net, long parameters) {
         this.net = net;
@@ -49,8 +51,10 @@ final class Trace {
         return iterations.getFirst();
     }
 
+    /** The median wall time of a step: the first steps run in the interpreter and would inflate a mean. */
     double secondsPerStep() {
-        return stepSeconds / iterations.size();
+        double[] sorted = iterations.stream().mapToDouble(Iteration::stepSeconds).sorted().toArray();
+        return sorted.length == 0 ? Double.NaN : sorted[sorted.length / 2];
     }
 
     double wallSeconds() {

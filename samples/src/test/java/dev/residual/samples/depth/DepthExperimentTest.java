@@ -35,7 +35,7 @@ class DepthExperimentTest {
         assertEquals(1 + 4 * 2, iterations.size(), "a header and two steps of each net");
         for (String row : iterations.subList(1, iterations.size())) {
             String[] cells = row.split(",");
-            for (int column = 5; column < cells.length; column++) { // loss, both gradient norms, seconds
+            for (int column = 5; column < cells.length; column++) { // loss, both gradient norms, step and total seconds
                 double value = Double.parseDouble(cells[column]);
                 assertTrue(Double.isFinite(value) && value > 0, row);
             }
