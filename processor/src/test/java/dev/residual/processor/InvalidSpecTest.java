@@ -72,6 +72,9 @@ class InvalidSpecTest {
                 spec("plain twin named like the interface", "RES012", "the model interface",
                         "@Model(input = {1, 28, 28}, batch = 8, plainTwin = \"M\") //!\n"
                                 + "public interface M {\n  @Dense(units = 10) Layer logits();\n}\n"),
+                spec("plain twin named like a nested model's generated class", "RES012", "the generated class",
+                        "interface Outer {\n@Model(input = {1, 28, 28}, batch = 8, plainTwin = \"Outer_MNet\") //!\n"
+                                + "interface M {\n  @Dense(units = 10) Layer logits();\n}\n}\n"),
                 spec("plain twin of a model without skips", "RES013", "no @Residual stage",
                         "@Model(input = {1, 28, 28}, batch = 8, plainTwin = \"PlainM\") //!\n"
                                 + "public interface M {\n  @Dense(units = 10) Layer logits();\n}\n"),

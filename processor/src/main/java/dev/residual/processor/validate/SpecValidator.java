@@ -99,7 +99,7 @@ public final class SpecValidator {
             return;
         }
         String name = spec.element().getSimpleName().toString();
-        String generated = spec.className().isEmpty() ? name + "Net" : spec.className();
+        String generated = spec.className().isEmpty() ? nestedName(spec.element()) + "Net" : spec.className();
         if (!SourceVersion.isIdentifier(twin) || SourceVersion.isKeyword(twin)) {
             reporter.error(modelValue(spec, "plainTwin"), Code.PLAIN_TWIN_INVALID, twin, name);
         } else if (twin.equals(generated) || twin.equals(name)) {
@@ -109,6 +109,15 @@ public final class SpecValidator {
                 .noneMatch(op -> op.kind() == OpKind.RESIDUAL)) {
             reporter.error(modelValue(spec, "plainTwin"), Code.PLAIN_TWIN_WITHOUT_RESIDUAL, twin, name);
         }
+    }
+
+    /** {@code Outer_Inner} for a nested interface, as the generated class is named. */
+    private static String nestedName(TypeElement type) {
+        String name = type.getSimpleName().toString();
+        for (Element e = type.getEnclosingElement(); e instanceof TypeElement outer; e = e.getEnclosingElement()) {
+            name = outer.getSimpleName() + "_" + name;
+        }
+        return name;
     }
 
     private Location modelValue(ModelSpec spec, String attribute) {

@@ -63,10 +63,19 @@ public final class DepthExperiment {
                     options.integer("--threads", Runtime.getRuntime().availableProcessors(), 1, 256),
                     options.path("--data", null),
                     options.path("--out", Path.of("runs", "depth")),
-                    options.integer("--depth", 0, 1000, 1000) == 1000);
+                    thousand(options.string("--depth", null)));
             options.done();
             run(settings, System.out);
         });
+    }
+
+    /** {@code --depth 1000} asks for the 1,000-layer run; it is the only depth that option takes. */
+    static boolean thousand(String depth) {
+        if (depth != null && !depth.equals("1000")) {
+            throw new IllegalArgumentException("--depth takes only 1000 (the 1,000-layer residual run); for the "
+                    + "comparison use --depths " + Nets.depths().toString().replaceAll("[\\[\\] ]", ""));
+        }
+        return depth != null;
     }
 
     static List<Integer> depths(String list) {

@@ -75,6 +75,9 @@ class DepthExperimentTest {
                 () -> DepthExperiment.depths("20,32"));
         assertTrue(e.getMessage().contains("no net of depth 32"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> DepthExperiment.depths("twenty"));
+        assertTrue(DepthExperiment.thousand("1000"));
+        e = assertThrows(IllegalArgumentException.class, () -> DepthExperiment.thousand("500"));
+        assertTrue(e.getMessage().contains("--depths 8,14,20,56,110"), e.getMessage());
     }
 
     @Test
