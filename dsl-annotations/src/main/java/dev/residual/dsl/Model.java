@@ -36,4 +36,18 @@ public @interface Model {
 
     /** The generated class's simple name; empty means the interface's name followed by {@code Net}. */
     String className() default "";
+
+    /**
+     * When not empty, the simple name of a second generated class: the plain twin of this network, for comparing
+     * depth with and without skip connections (He et al. 2015, "plain" nets). It implements the same interface with
+     * the same layers and parameter names, but every {@link Residual} block computes {@code activation(F(x))}: no
+     * add and no shortcut, so its projections are absent too. The block's first convolution carries the stride and
+     * the channel change, exactly as in the residual network.
+     *
+     * <pre>{@code
+     * @Model(input = {1, 28, 28}, batch = 128, plainTwin = "Plain20Net")   // writes ResNet20Net and Plain20Net
+     * public interface ResNet20 { ... }
+     * }</pre>
+     */
+    String plainTwin() default "";
 }

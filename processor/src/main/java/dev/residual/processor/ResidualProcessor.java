@@ -78,11 +78,19 @@ public final class ResidualProcessor extends AbstractProcessor {
         if (!validator.validate(spec)) {
             return;
         }
+        if (write(spec, reporter) && !spec.plainTwin().isEmpty()) {
+            write(spec.plainTwinSpec(), reporter);
+        }
+    }
+
+    /** Builds, plans and writes one generated class; false when a shape error was reported. */
+    private boolean write(ModelSpec spec, Reporter reporter) throws IOException {
         Graph graph = new GraphBuilder(reporter, spec).build();
         if (graph == null) {
-            return;
+            return false;
         }
         MemoryPlan plan = new Planner().plan(graph);
         new ModelWriter(spec, plan).write(processingEnv.getFiler());
+        return true;
     }
 }

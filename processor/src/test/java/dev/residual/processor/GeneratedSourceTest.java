@@ -52,11 +52,19 @@ class GeneratedSourceTest {
             }
             """;
 
+    /** TinyResidual's stage, declared once, compiled with skips (TinyTwinNet) and without (TinyPlainNet). */
+    static final String TINY_TWIN = TINY_RESIDUAL.replace("batch = 3)", "batch = 3, plainTwin = \"TinyPlainNet\")")
+            .replace("TinyResidual", "TinyTwin");
+
     private static String generated(String model, String body) {
+        return generated(model, body, model + "Net");
+    }
+
+    private static String generated(String model, String body, String generatedClass) {
         Compilation compilation = Sources.compile(Sources.model(model, body));
         assertEquals(Status.SUCCESS, compilation.status(), () -> compilation.diagnostics().toString());
         try {
-            return compilation.generatedSourceFile("test." + model + "Net").orElseThrow().getCharContent(true)
+            return compilation.generatedSourceFile("test." + generatedClass).orElseThrow().getCharContent(true)
                     .toString();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -64,15 +72,20 @@ class GeneratedSourceTest {
     }
 
     private static void assertMatchesGolden(String model, String body) throws IOException {
-        String resource = "golden/" + model + "Net.java.txt";
+        assertMatchesGolden(model, body, model + "Net");
+    }
+
+    private static void assertMatchesGolden(String model, String body, String generatedClass) throws IOException {
+        String resource = "golden/" + generatedClass + ".java.txt";
         if (Boolean.getBoolean("residual.updateGolden")) {
-            Files.writeString(Path.of("src/test/resources", resource), generated(model, body), StandardCharsets.UTF_8);
+            Files.writeString(Path.of("src/test/resources", resource), generated(model, body, generatedClass),
+                    StandardCharsets.UTF_8);
             return;
         }
         try (InputStream in = GeneratedSourceTest.class.getClassLoader().getResourceAsStream(resource)) {
             assertTrue(in != null, "missing " + resource + "; run with -Dresidual.updateGolden=true");
             String golden = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(Sources.compile(Sources.model(model, body))).generatedSourceFile("test." + model + "Net")
+            assertThat(Sources.compile(Sources.model(model, body))).generatedSourceFile("test." + generatedClass)
                     .contentsAsUtf8String().isEqualTo(golden);
         }
     }
@@ -85,6 +98,18 @@ class GeneratedSourceTest {
     @Test
     void tinyResidualMatchesGolden() throws IOException {
         assertMatchesGolden("TinyResidual", TINY_RESIDUAL);
+    }
+
+    @Test
+    void plainTwinMatchesGolden() throws IOException {
+        assertMatchesGolden("TinyTwin", TINY_TWIN, "TinyPlainNet");
+    }
+
+    /** The twin with skips is the ordinary residual class: only the interface's name differs. */
+    @Test
+    void plainTwinLeavesTheResidualClassAsItWas() {
+        assertEquals(generated("TinyResidual", TINY_RESIDUAL).replace("TinyResidual", "TinyTwin"),
+                generated("TinyTwin", TINY_TWIN));
     }
 
     @Test
@@ -102,7 +127,32 @@ class GeneratedSourceTest {
     /** HotSpot does not JIT-compile a method above 8,000 bytes of bytecode; stay well under it. */
     @Test
     void everyGeneratedMethodIsWellUnderTheJitLimit() {
-        String resnet = """
+        assertMethodsWellUnderTheJitLimit("Deep", RESNET_110, 50);
+    }
+
+    /**
+     * 1,000 weight layers: 5,000 parameter-table entries (a single initializer would pass the 64 KiB method limit)
+     * and a stage of 499 blocks (one method calling them all would pass 2,000 bytes).
+     */
+    @Test
+    void aThousandLayerModelCompilesWithEveryMethodWellUnderTheJitLimit() {
+        String mlp = """
+                @Model(input = {1, 28, 28}, batch = 16)
+                public interface Thousand {
+                    @Dense(units = 32) @Norm @Relu Layer embed();
+                    @Residual(block = Pair.class, repeat = 499) Layer body();
+                    @Dense(units = 10) Layer logits();
+
+                    @Block interface Pair {
+                        @Dense(units = 32) @Norm @Relu Layer fc1();
+                        @Dense(units = 32) @Norm Layer fc2();
+                    }
+                }
+                """;
+        assertMethodsWellUnderTheJitLimit("Thousand", mlp, 1_000);
+    }
+
+    private static final String RESNET_110 = """
                 @Model(input = {1, 28, 28}, batch = 128)
                 public interface Deep {
                     @Conv(filters = 16, kernel = 3, padding = 1) @Norm @Relu Layer stem();
@@ -118,10 +168,12 @@ class GeneratedSourceTest {
                     }
                 }
                 """; // ResNet-110
-        Compilation compilation = Sources.compile(Sources.model("Deep", resnet));
+
+    private static void assertMethodsWellUnderTheJitLimit(String modelName, String source, int minimumMethods) {
+        Compilation compilation = Sources.compile(Sources.model(modelName, source));
         assertEquals(Status.SUCCESS, compilation.status(), () -> compilation.diagnostics().toString());
         JavaFileObject classFile = compilation.generatedFile(javax.tools.StandardLocation.CLASS_OUTPUT,
-                "test/DeepNet.class").orElseThrow();
+                "test/" + modelName + "Net.class").orElseThrow();
         ClassModel model = ClassFile.of().parse(bytes(classFile));
         int methods = 0;
         for (MethodModel method : model.methods()) {
@@ -132,7 +184,7 @@ class GeneratedSourceTest {
             assertTrue(size <= limit, name + " has " + size + " bytes of bytecode, limit " + limit);
             methods++;
         }
-        assertTrue(methods > 50, "one method per layer and block expected, found " + methods);
+        assertTrue(methods > minimumMethods, "one method per layer and block expected, found " + methods);
     }
 
     private static byte[] bytes(JavaFileObject file) {

@@ -63,6 +63,21 @@ class InvalidSpecTest {
                 spec("bad class name", "RES007", "not a Java identifier",
                         "@Model(input = {1, 28, 28}, batch = 8, className = \"my-net\") //!\npublic interface M {\n"
                                 + "  @Dense(units = 10) Layer logits();\n}\n"),
+                spec("plain twin name with a dash", "RES011", "not a Java identifier",
+                        "@Model(input = {1, 28, 28}, batch = 8, plainTwin = \"plain-net\") //!\n"
+                                + "public interface M {\n  @Dense(units = 10) Layer logits();\n}\n"),
+                spec("plain twin named like the generated class", "RES012", "the generated class",
+                        "@Model(input = {1, 28, 28}, batch = 8, plainTwin = \"MNet\") //!\n"
+                                + "public interface M {\n  @Dense(units = 10) Layer logits();\n}\n"),
+                spec("plain twin named like the interface", "RES012", "the model interface",
+                        "@Model(input = {1, 28, 28}, batch = 8, plainTwin = \"M\") //!\n"
+                                + "public interface M {\n  @Dense(units = 10) Layer logits();\n}\n"),
+                spec("plain twin named like a nested model's generated class", "RES012", "the generated class",
+                        "interface Outer {\n@Model(input = {1, 28, 28}, batch = 8, plainTwin = \"Outer_MNet\") //!\n"
+                                + "interface M {\n  @Dense(units = 10) Layer logits();\n}\n}\n"),
+                spec("plain twin of a model without skips", "RES013", "no @Residual stage",
+                        "@Model(input = {1, 28, 28}, batch = 8, plainTwin = \"PlainM\") //!\n"
+                                + "public interface M {\n  @Dense(units = 10) Layer logits();\n}\n"),
                 spec("model extends another interface", "RES009", "extends",
                         "@Model(input = {1, 28, 28}, batch = 8)\npublic interface M extends Runnable { //!\n"
                                 + "  @Dense(units = 10) Layer logits();\n}\n"),

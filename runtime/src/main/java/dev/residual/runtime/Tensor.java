@@ -58,6 +58,16 @@ public record Tensor(String name, int[] shape, MemorySegment data) {
         MemorySegment.copy(values, 0, data, ValueLayout.JAVA_FLOAT, 0, values.length);
     }
 
+    /** The L2 norm of the values, summed in double so a large tensor loses no precision. */
+    public double norm() {
+        double sum = 0;
+        for (long i = 0, n = size(); i < n; i++) {
+            double value = get(i);
+            sum += value * value;
+        }
+        return Math.sqrt(sum);
+    }
+
     /** The product of the dimensions. */
     public static long elementCount(int[] shape) {
         long count = 1;

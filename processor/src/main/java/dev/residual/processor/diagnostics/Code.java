@@ -27,6 +27,12 @@ public enum Code {
             "declare every layer in the model interface itself"),
     MODEL_TOO_LARGE("RES010", "model %s needs %s, more than one memory block can hold (%s)",
             "reduce the batch or the layer sizes"),
+    PLAIN_TWIN_INVALID("RES011", "plainTwin = \"%s\" is not a Java identifier",
+            "use a simple class name such as \"Plain%s\", or leave plainTwin empty"),
+    PLAIN_TWIN_CLASH("RES012", "plainTwin = \"%s\" is also the name of %s",
+            "give the plain twin its own class name"),
+    PLAIN_TWIN_WITHOUT_RESIDUAL("RES013", "plainTwin = \"%s\", but model %s has no @Residual stage to make plain",
+            "remove plainTwin: without skip connections the twin would be the same network"),
 
     // --- layer methods ---
     NOT_A_LAYER("RES020", "method %s has no layer annotation",

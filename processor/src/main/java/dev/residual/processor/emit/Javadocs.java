@@ -20,6 +20,9 @@ final class Javadocs {
         Graph graph = plan.graph();
         CodeBlock.Builder doc = CodeBlock.builder();
         doc.add("The network declared by {@link $L}, compiled by Residual.\n\n", spec.element().getSimpleName());
+        if (spec.plain()) {
+            doc.add("<p>The plain twin: every residual block without its add and shortcut, {@code act(F(x))}.\n\n");
+        }
         doc.add("<p>Input: $L per sample, in N·C·H·W order. Output: $L per sample. Fixed at compile time: every\n",
                 graph.input().shape(), graph.output().shape());
         doc.add("shape but the batch; any {@code n ≤ BATCH} ($L) runs. One instance is used by one thread at a time.\n\n",

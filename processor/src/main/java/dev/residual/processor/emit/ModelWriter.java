@@ -36,6 +36,10 @@ import javax.lang.model.element.Modifier;
 public final class ModelWriter {
 
     private static final String INDENT = "    ";
+    /** Entries per method of a long parameter table: about 35 bytes of bytecode each, so ~1 KB per method. */
+    private static final int TABLE_PART = 32;
+    /** Block calls per method of a long stage: about 6 bytes of bytecode each, so ~400 bytes per method. */
+    private static final int BLOCK_GROUP = 64;
 
     private final ModelSpec spec;
     private final MemoryPlan plan;
@@ -76,7 +80,7 @@ public final class ModelWriter {
                 .addJavadoc(Javadocs.model(spec, plan));
         shapeConstants(type);
         memoryConstants(type);
-        type.addField(parameterTable());
+        parameterTable(type);
         type.addField(layerTable());
         constructors(type);
         forward(type);
@@ -169,18 +173,48 @@ public final class ModelWriter {
         return CodeBlock.of("SCRATCH + ($L + 15) / 16 * 16", size);
     }
 
-    private FieldSpec parameterTable() {
-        CodeBlock.Builder list = CodeBlock.builder().add("$T.of(\n", List.class).indent();
+    /**
+     * The parameter table {@code PARAMETERS}: one {@code List.of(...)} when it is short; for a deep model, built by
+     * methods of {@value #TABLE_PART} entries each, because one initializer of thousands of entries would pass the
+     * class file's 64 KiB limit on a method (the static initializer included).
+     */
+    private void parameterTable(TypeSpec.Builder type) {
         List<Param> params = graph.params();
-        for (int i = 0; i < params.size(); i++) {
-            Param param = params.get(i);
-            list.add("new $T($S, new int[] {$L}, $T.Init.$L, $L, $L, $N)$L\n", Symbols.PARAMETER_SPEC,
-                    param.name(), join(param.shape()), Symbols.PARAMETER_SPEC, param.init(), param.fanIn(),
-                    param.trainable(), Symbols.constant(param), i + 1 < params.size() ? "," : "");
+        FieldSpec.Builder field = FieldSpec.builder(listOf(Symbols.PARAMETER_SPEC), "PARAMETERS", Modifier.PRIVATE,
+                Modifier.STATIC, Modifier.FINAL);
+        if (params.size() <= TABLE_PART) {
+            CodeBlock.Builder list = CodeBlock.builder().add("$T.of(\n", List.class).indent();
+            for (int i = 0; i < params.size(); i++) {
+                list.add("$L$L\n", parameterSpec(params.get(i)), i + 1 < params.size() ? "," : "");
+            }
+            type.addField(field.initializer(list.unindent().add(")").build()).build());
+            return;
         }
-        list.unindent().add(")");
-        return FieldSpec.builder(listOf(Symbols.PARAMETER_SPEC), "PARAMETERS", Modifier.PRIVATE, Modifier.STATIC,
-                Modifier.FINAL).initializer(list.build()).build();
+        type.addField(field.initializer("parameterTable()").build());
+        MethodSpec.Builder table = MethodSpec.methodBuilder("parameterTable")
+                .addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+                .returns(listOf(Symbols.PARAMETER_SPEC))
+                .addJavadoc("The $L entries of {@link #PARAMETERS}, built in parts of $L.\n", params.size(), TABLE_PART)
+                .addStatement("$T<$T> table = new $T<>($L)", List.class, Symbols.PARAMETER_SPEC, ArrayList.class,
+                        params.size());
+        for (int first = 0; first < params.size(); first += TABLE_PART) {
+            String part = "parameterTable" + first / TABLE_PART;
+            MethodSpec.Builder method = MethodSpec.methodBuilder(part)
+                    .addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+                    .addParameter(listOf(Symbols.PARAMETER_SPEC), "table");
+            for (Param param : params.subList(first, Math.min(first + TABLE_PART, params.size()))) {
+                method.addStatement("table.add($L)", parameterSpec(param));
+            }
+            type.addMethod(method.build());
+            table.addStatement("$N(table)", part);
+        }
+        type.addMethod(table.addStatement("return $T.copyOf(table)", List.class).build());
+    }
+
+    private static CodeBlock parameterSpec(Param param) {
+        return CodeBlock.of("new $T($S, new int[] {$L}, $T.Init.$L, $L, $L, $N)", Symbols.PARAMETER_SPEC,
+                param.name(), join(param.shape()), Symbols.PARAMETER_SPEC, param.init(), param.fanIn(),
+                param.trainable(), Symbols.constant(param));
     }
 
     private FieldSpec layerTable() {
@@ -332,14 +366,47 @@ public final class ModelWriter {
                             .addCode(forwardSteps(block)).build());
                     type.addMethod(layerMethod(backwardName(name), Javadocs.block(layer, i, block), false)
                             .addCode(backwardSteps(block)).build());
-                    forward.addStatement("$N(n, training)", forwardName(name));
                 }
-                for (int i = blocks - 1; i >= 0; i--) {
-                    backward.addStatement("$N(n)", backwardName(layer.name() + "Block" + i));
+                if (blocks <= BLOCK_GROUP) {
+                    blockCalls(forward, backward, layer.name(), 0, blocks);
+                } else {
+                    blockGroups(type, forward, backward, layer, blocks);
                 }
             }
             type.addMethod(forward.build());
             type.addMethod(backward.build());
+        }
+    }
+
+    /** The calls of blocks {@code [from, to)}: forward in order, backward in reverse. */
+    private static void blockCalls(MethodSpec.Builder forward, MethodSpec.Builder backward, String layer, int from,
+                                   int to) {
+        for (int i = from; i < to; i++) {
+            forward.addStatement("$N(n, training)", forwardName(layer + "Block" + i));
+        }
+        for (int i = to - 1; i >= from; i--) {
+            backward.addStatement("$N(n)", backwardName(layer + "Block" + i));
+        }
+    }
+
+    /** A long stage calls its blocks through methods of {@value #BLOCK_GROUP} calls each. */
+    private static void blockGroups(TypeSpec.Builder type, MethodSpec.Builder forward, MethodSpec.Builder backward,
+                                    Graph.Layer layer, int blocks) {
+        List<String> groups = new ArrayList<>();
+        for (int from = 0; from < blocks; from += BLOCK_GROUP) {
+            int to = Math.min(from + BLOCK_GROUP, blocks);
+            String group = layer.name() + "Blocks" + from + "To" + (to - 1);
+            CodeBlock doc = CodeBlock.of("Blocks $L to $L of {@code $L}.\n", from, to - 1, layer.name());
+            MethodSpec.Builder groupForward = layerMethod(forwardName(group), doc, true);
+            MethodSpec.Builder groupBackward = layerMethod(backwardName(group), doc, false);
+            blockCalls(groupForward, groupBackward, layer.name(), from, to);
+            type.addMethod(groupForward.build());
+            type.addMethod(groupBackward.build());
+            forward.addStatement("$N(n, training)", forwardName(group));
+            groups.add(group);
+        }
+        for (int i = groups.size() - 1; i >= 0; i--) {
+            backward.addStatement("$N(n)", backwardName(groups.get(i)));
         }
     }
 

@@ -222,6 +222,12 @@ public final class GraphBuilder {
                 reporter.error(op.location("stride"), Code.RESIDUAL_STRIDE_IGNORED, prefix, stride, blockName);
                 throw new ShapeError();
             }
+            if (spec.plain()) {
+                // The plain twin (He et al.'s "plain" net): the block's layers alone, then the activation.
+                current = activate(activation, prefix, owner, branch, out, op);
+                blocks.add(List.copyOf(nodes.subList(first, nodes.size())));
+                continue;
+            }
             Value skip = current;
             boolean same = in.equals(out);
             if (!same && shortcut.equals("IDENTITY")) {
@@ -232,14 +238,19 @@ public final class GraphBuilder {
                 skip = projection(op, current, out, stride, prefix + ".shortcut", owner, blockName);
             }
             Value sum = add(prefix + ".add", owner, new Op.Add(), List.of(branch, skip), out, List.of(), op);
-            current = switch (activation) {
-                case "RELU" -> add(prefix + ".relu", owner, new Op.Relu(), sum, out, List.of(), op);
-                case "GELU" -> add(prefix + ".gelu", owner, new Op.Gelu(false), sum, out, List.of(), op);
-                default -> sum;
-            };
+            current = activate(activation, prefix, owner, sum, out, op);
             blocks.add(List.copyOf(nodes.subList(first, nodes.size())));
         }
         return current;
+    }
+
+    /** The activation a residual block applies after its add (in a plain twin: after its branch). */
+    private Value activate(String activation, String prefix, String owner, Value x, Shape shape, OpSpec op) {
+        return switch (activation) {
+            case "RELU" -> add(prefix + ".relu", owner, new Op.Relu(), x, shape, List.of(), op);
+            case "GELU" -> add(prefix + ".gelu", owner, new Op.Gelu(false), x, shape, List.of(), op);
+            default -> x;
+        };
     }
 
     /** The projection shortcut: 1×1 convolution with the block's stride, then batch norm. */

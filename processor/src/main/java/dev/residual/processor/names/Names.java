@@ -12,7 +12,7 @@ public final class Names {
     /** Members of the generated class (and of its base, {@code CompiledModel}) that a layer may not be named. */
     public static final Set<String> RESERVED = Set.of(
             "forward", "trainStep", "evaluate", "parameters", "buffers", "stateDict", "load", "save", "close",
-            "gemm", "layers", "layer", "batch", "copy", "tensor", "describe", "output", "input",
+            "gemm", "parameterTable", "layers", "layer", "batch", "copy", "tensor", "describe", "output", "input",
             "toString", "hashCode", "equals", "getClass", "notify", "notifyAll", "wait", "clone", "finalize");
 
     private Names() {}

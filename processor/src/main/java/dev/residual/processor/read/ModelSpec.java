@@ -7,10 +7,17 @@ import javax.lang.model.element.TypeElement;
 
 /**
  * A {@code @Model} interface as written: its attributes, its layer methods in declaration order, and every block it
- * reaches (by block interface name), read once each.
+ * reaches (by block interface name), read once each. {@code plain} marks the spec of a plain twin (see
+ * {@link #plainTwinSpec()}): the graph then builds every residual block without its add and shortcut.
  */
 public record ModelSpec(TypeElement element, AnnotationMirror mirror, List<Integer> input, int batch,
-                        String className, List<LayerSpec> layers, Map<String, BlockSpec> blocks) {
+                        String className, String plainTwin, boolean plain, List<LayerSpec> layers,
+                        Map<String, BlockSpec> blocks) {
+
+    /** The spec of the plain twin: the same layers, compiled under the twin's class name without skip additions. */
+    public ModelSpec plainTwinSpec() {
+        return new ModelSpec(element, mirror, input, batch, plainTwin, "", true, layers, blocks);
+    }
 
     /** The block a residual op names, or null when it names no readable interface. */
     public BlockSpec block(OpSpec residual) {

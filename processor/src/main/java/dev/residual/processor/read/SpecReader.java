@@ -39,8 +39,10 @@ public final class SpecReader {
         }
         int batch = ((Number) values.get("batch").getValue()).intValue();
         String className = (String) values.get("className").getValue();
+        String plainTwin = (String) values.get("plainTwin").getValue();
         List<LayerSpec> layers = readLayers(model);
-        return new ModelSpec(model, mirror, List.copyOf(input), batch, className, layers, readBlocks(layers));
+        return new ModelSpec(model, mirror, List.copyOf(input), batch, className, plainTwin, false, layers,
+                readBlocks(layers));
     }
 
     /** Every block reachable from the layers, each read once, keyed by qualified name. */

@@ -71,6 +71,7 @@ public final class SpecValidator {
         if (!className.isEmpty() && (!SourceVersion.isIdentifier(className) || SourceVersion.isKeyword(className))) {
             reporter.error(modelValue(spec, "className"), Code.CLASS_NAME_INVALID, className, name);
         }
+        checkPlainTwin(spec);
         if (spec.layers().isEmpty()) {
             reporter.error(Location.of(model), Code.MODEL_NO_LAYERS, name);
         }
@@ -89,6 +90,34 @@ public final class SpecValidator {
         } else if (input.stream().anyMatch(d -> d < 1)) {
             reporter.error(modelValue(spec, "input"), Code.INPUT_NOT_POSITIVE, input);
         }
+    }
+
+    /** The plain twin's name is a free identifier, and the model has skip connections for it to drop. */
+    private void checkPlainTwin(ModelSpec spec) {
+        String twin = spec.plainTwin();
+        if (twin.isEmpty()) {
+            return;
+        }
+        String name = spec.element().getSimpleName().toString();
+        String generated = spec.className().isEmpty() ? nestedName(spec.element()) + "Net" : spec.className();
+        if (!SourceVersion.isIdentifier(twin) || SourceVersion.isKeyword(twin)) {
+            reporter.error(modelValue(spec, "plainTwin"), Code.PLAIN_TWIN_INVALID, twin, name);
+        } else if (twin.equals(generated) || twin.equals(name)) {
+            reporter.error(modelValue(spec, "plainTwin"), Code.PLAIN_TWIN_CLASH, twin,
+                    twin.equals(name) ? "the model interface" : "the generated class");
+        } else if (allLayers(spec).stream().flatMap(layer -> layer.ops().stream())
+                .noneMatch(op -> op.kind() == OpKind.RESIDUAL)) {
+            reporter.error(modelValue(spec, "plainTwin"), Code.PLAIN_TWIN_WITHOUT_RESIDUAL, twin, name);
+        }
+    }
+
+    /** {@code Outer_Inner} for a nested interface, as the generated class is named. */
+    private static String nestedName(TypeElement type) {
+        String name = type.getSimpleName().toString();
+        for (Element e = type.getEnclosingElement(); e instanceof TypeElement outer; e = e.getEnclosingElement()) {
+            name = outer.getSimpleName() + "_" + name;
+        }
+        return name;
     }
 
     private Location modelValue(ModelSpec spec, String attribute) {

@@ -186,8 +186,26 @@ public abstract class CompiledModel implements AutoCloseable {
 
     /** The gradient of every trainable parameter after the last {@code trainStep}, as views. */
     public final List<Tensor> gradients() {
-        return specs.stream().filter(ParameterSpec::trainable).map(spec -> new Tensor("grad." + spec.name(),
-                spec.shape(), gradients.asSlice(spec.offset() * Float.BYTES, spec.size() * Float.BYTES))).toList();
+        return specs.stream().filter(ParameterSpec::trainable).map(this::gradientView).toList();
+    }
+
+    private Tensor gradientView(ParameterSpec spec) {
+        return new Tensor("grad." + spec.name(), spec.shape(),
+                gradients.asSlice(spec.offset() * Float.BYTES, spec.size() * Float.BYTES));
+    }
+
+    /**
+     * The gradient of one trainable parameter after the last {@code trainStep}, as a view named
+     * {@code grad.<name>}: e.g. {@code gradient("stem.0.weight").norm()} to watch gradients vanish.
+     */
+    public final Tensor gradient(String name) {
+        Tensor parameter = tensor(name);
+        for (ParameterSpec spec : specs) {
+            if (spec.name().equals(name) && spec.trainable()) {
+                return gradientView(spec);
+            }
+        }
+        throw new IllegalArgumentException(parameter.name() + " is a running statistic; it has no gradient");
     }
 
     /** Checks labels before a training step: one per sample, each a class index. */

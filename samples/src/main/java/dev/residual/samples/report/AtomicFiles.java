@@ -18,7 +18,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * Writes a file all at once: into a hidden temporary file beside the target, then renamed over it. A reader sees the
  * old file or the new one, never half of one; a failed write leaves the old file (if any) as it was.
  */
-final class AtomicFiles {
+public final class AtomicFiles {
 
     /** Writes the bytes of one file to the stream it is given (closing it is allowed and harmless). */
     @FunctionalInterface
@@ -27,6 +27,11 @@ final class AtomicFiles {
     }
 
     private AtomicFiles() {
+    }
+
+    /** Writes a text file as UTF-8, atomically. */
+    public static void writeString(Path target, String text) throws IOException {
+        write(target, out -> out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
 
     static void write(Path target, Content content) throws IOException {

@@ -21,24 +21,13 @@ public final class Classify {
     private Classify() {}
 
     public static void main(String[] args) {
-        try {
-            Options options = new Options(args);
-            if (options.flag("--help") || options.flag("-h")) {
-                System.out.println(USAGE);
-                return;
-            }
+        Options.main("classify", USAGE, args, options -> {
             Path weights = options.path("--weights", Path.of("runs", "resnet20", "resnet20.safetensors"));
             int count = options.integer("--count", 10, 1, 10_000);
             Path data = options.path("--data", null);
             options.done();
             run(weights, count, data);
-        } catch (IllegalArgumentException e) {
-            System.err.println("classify: " + e.getMessage());
-            System.exit(2);
-        } catch (IOException e) {
-            System.err.println("classify: " + e.getMessage());
-            System.exit(1);
-        }
+        });
     }
 
     private static void run(Path weights, int count, Path data) throws IOException {

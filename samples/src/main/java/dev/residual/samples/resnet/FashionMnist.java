@@ -11,14 +11,14 @@ import java.nio.file.Path;
  * Where the samples get Fashion-MNIST: {@code --data DIR}, else Debian's {@code dataset-fashion-mnist}
  * ({@value #INSTALLED}), else — with a clear notice — the 2,000 + 500 image subset committed in this module.
  */
-final class FashionMnist {
+public final class FashionMnist {
 
     static final String INSTALLED = "/usr/share/datasets/fashion-mnist";
 
     private FashionMnist() {}
 
     /** The data set for a split, honouring an explicit folder (which must then work) and the fallback. */
-    static Dataset load(Path explicit, Dataset.Split split, int limit, PrintStream log) throws IOException {
+    public static Dataset load(Path explicit, Dataset.Split split, int limit, PrintStream log) throws IOException {
         if (explicit != null) {
             return Dataset.fashionMnist(explicit, split, limit);
         }

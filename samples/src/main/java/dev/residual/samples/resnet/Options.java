@@ -1,5 +1,6 @@
 package dev.residual.samples.resnet;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,19 +9,19 @@ import java.util.List;
  * Command-line options of the samples: {@code --name value} pairs and flags, with a usage text. Unknown options and
  * bad values are errors that name the option, never stack traces.
  */
-final class Options {
+public final class Options {
 
     private final List<String> args;
 
-    Options(String[] args) {
+    public Options(String[] args) {
         this.args = new ArrayList<>(List.of(args));
     }
 
-    boolean flag(String name) {
+    public boolean flag(String name) {
         return args.remove(name);
     }
 
-    String string(String name, String fallback) {
+    public String string(String name, String fallback) {
         int i = args.indexOf(name);
         if (i < 0) {
             return fallback;
@@ -32,7 +33,7 @@ final class Options {
         return args.remove(i);
     }
 
-    int integer(String name, int fallback, int min, int max) {
+    public int integer(String name, int fallback, int min, int max) {
         String text = string(name, null);
         if (text == null) {
             return fallback;
@@ -48,7 +49,7 @@ final class Options {
         }
     }
 
-    double decimal(String name, double fallback) {
+    public double decimal(String name, double fallback) {
         String text = string(name, null);
         try {
             return text == null ? fallback : Double.parseDouble(text);
@@ -57,13 +58,40 @@ final class Options {
         }
     }
 
-    Path path(String name, Path fallback) {
+    public Path path(String name, Path fallback) {
         String text = string(name, null);
         return text == null ? fallback : Path.of(text);
     }
 
+    /** What a program does with its options; it calls {@link #done()} once it has read them all. */
+    @FunctionalInterface
+    public interface Program {
+        void run(Options options) throws IOException;
+    }
+
+    /**
+     * A program's {@code main}: {@code --help} or {@code -h} prints the usage; a bad option or value ends the JVM with
+     * status 2 and an I/O failure with status 1, each after one line {@code name: message} on standard error.
+     */
+    public static void main(String name, String usage, String[] args, Program program) {
+        try {
+            Options options = new Options(args);
+            if (options.flag("--help") || options.flag("-h")) {
+                System.out.println(usage);
+                return;
+            }
+            program.run(options);
+        } catch (IllegalArgumentException e) {
+            System.err.println(name + ": " + e.getMessage());
+            System.exit(2);
+        } catch (IOException e) {
+            System.err.println(name + ": " + e.getMessage());
+            System.exit(1);
+        }
+    }
+
     /** Fails on anything not consumed. */
-    void done() {
+    public void done() {
         if (!args.isEmpty()) {
             throw new IllegalArgumentException("unknown option " + args.get(0) + " (try --help)");
         }

@@ -49,12 +49,7 @@ public final class TrainResNet20 {
     private TrainResNet20() {}
 
     public static void main(String[] args) {
-        try {
-            Options options = new Options(args);
-            if (options.flag("--help") || options.flag("-h")) {
-                System.out.println(USAGE);
-                return;
-            }
+        Options.main("train", USAGE, args, options -> {
             Settings settings = new Settings(
                     options.integer("--epochs", 3, 1, 10_000),
                     options.integer("--batch", ResNet20Net.BATCH, 1, ResNet20Net.BATCH),
@@ -69,13 +64,7 @@ public final class TrainResNet20 {
                     options.integer("--stop-after", Integer.MAX_VALUE, 1, Integer.MAX_VALUE));
             options.done();
             run(settings, System.out);
-        } catch (IllegalArgumentException e) {
-            System.err.println("train: " + e.getMessage());
-            System.exit(2);
-        } catch (IOException e) {
-            System.err.println("train: " + e.getMessage());
-            System.exit(1);
-        }
+        });
     }
 
     static Result run(Settings s, PrintStream out) throws IOException {

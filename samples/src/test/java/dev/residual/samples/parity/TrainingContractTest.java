@@ -72,6 +72,22 @@ class TrainingContractTest {
     }
 
     @Test
+    void oneGradientByNameIsTheSameViewAsInTheList() throws IOException {
+        try (SmallResNetNet model = model(1)) {
+            model.trainStep(4, input(), new int[] {0, 1, 2, 3});
+            Tensor gradient = model.gradient("stem.0.weight");
+            Tensor listed = model.gradients().stream().filter(t -> t.name().equals("grad.stem.0.weight")).findFirst()
+                    .orElseThrow();
+            assertEquals(listed, gradient);
+            assertTrue(gradient.norm() > 0);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> model.gradient("stem.1.running_mean"));
+            assertTrue(e.getMessage().contains("running statistic"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> model.gradient("stem.9.weight"));
+        }
+    }
+
+    @Test
     void trainStepWithoutOptimizerSaysWhatToDo() throws IOException {
         try (SmallResNetNet model = new SmallResNetNet()) {
             IllegalStateException e = assertThrows(IllegalStateException.class,
