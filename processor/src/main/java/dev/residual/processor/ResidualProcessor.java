@@ -4,6 +4,7 @@ import com.google.auto.service.AutoService;
 import dev.residual.processor.diagnostics.Code;
 import dev.residual.processor.diagnostics.Location;
 import dev.residual.processor.diagnostics.Reporter;
+import dev.residual.processor.emit.GraphResourceWriter;
 import dev.residual.processor.emit.ModelWriter;
 import dev.residual.processor.graph.Graph;
 import dev.residual.processor.graph.GraphBuilder;
@@ -83,6 +84,9 @@ public final class ResidualProcessor extends AbstractProcessor {
             return;
         }
         MemoryPlan plan = new Planner().plan(graph);
-        new ModelWriter(spec, plan).write(processingEnv.getFiler());
+        ModelWriter writer = new ModelWriter(spec, plan);
+        writer.write(processingEnv.getFiler());
+        new GraphResourceWriter(graph, writer.className().simpleName())
+                .write(processingEnv.getFiler(), writer.className().packageName(), element);
     }
 }
