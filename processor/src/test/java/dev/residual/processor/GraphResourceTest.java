@@ -51,6 +51,6 @@ class GraphResourceTest {
         assertEquals(5, graph.lines().filter(line -> line.startsWith("node ")).count(), graph);
         assertTrue(graph.contains("param stem.0.weight 4,1,3,3 trainable kaiming_uniform 9 stem.0\n"), graph);
         assertTrue(graph.contains("param stem.1.running_var 4 buffer ones 0 stem.1\n"), graph);
-        assertTrue(graph.contains("node dense logits 3 4 vector:3 units=3 bias=true\n"), graph);
+        assertTrue(graph.contains("node dense logits 4 5 vector:3 units=3 bias=true\n"), graph);
     }
 }
