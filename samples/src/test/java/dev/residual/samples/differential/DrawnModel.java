@@ -1,0 +1,82 @@
+package dev.residual.samples.differential;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A randomly drawn valid model, and its source: a stem convolution (any kernel, stride, norm, activation), an
+ * optional pooling, residual stages (widths, strides, repeats, kernel, shortcut kind, norm, activation after the
+ * add), then a head of global pooling or flattening, an optional hidden dense layer and the class scores.
+ */
+record DrawnModel(int channels, int size, int batch, Stem stem, String pool, List<Stage> stages, Head head) {
+
+    /** Norms as the DSL spells them; {@code NONE} leaves the norm out (the convolution then gets a bias). */
+    static final List<String> NORMS = List.of("BATCH", "GROUP", "LAYER", "NONE");
+    static final List<String> ACTIVATIONS = List.of("RELU", "GELU", "NONE");
+    static final List<String> POOLS = List.of("NONE", "MAX", "AVERAGE");
+
+    record Stem(int filters, int kernel, int stride, String norm, String activation) {}
+
+    record Stage(int filters, int stride, int repeat, int kernel, String shortcut, String norm, String activation) {}
+
+    record Head(boolean globalPool, int hidden, boolean hiddenNorm, String hiddenActivation, int classes) {}
+
+    String source(String packageName, String name) {
+        List<String> lines = new ArrayList<>();
+        lines.add("package " + packageName + ";");
+        lines.add("import dev.residual.dsl.*;");
+        lines.add("import dev.residual.runtime.Layer;");
+        lines.add("@Model(input = {" + channels + ", " + size + ", " + size + "}, batch = " + batch + ")");
+        lines.add("public interface " + name + " {");
+        lines.add("    @Conv(filters = " + stem.filters() + ", kernel = " + stem.kernel() + ", stride = "
+                + stem.stride() + ", padding = " + stem.kernel() / 2 + ") " + norm(stem.norm(), stem.filters())
+                + activation(stem.activation()) + "Layer stem();");
+        switch (pool) {
+            case "MAX" -> lines.add("    @Pool(value = PoolKind.MAX, size = 3, stride = 2, padding = 1) Layer down();");
+            case "AVERAGE" -> lines.add("    @Pool(value = PoolKind.AVERAGE, size = 2) Layer down();");
+            default -> { }
+        }
+        for (int i = 0; i < stages.size(); i++) {
+            Stage stage = stages.get(i);
+            lines.add("    @Residual(block = Block" + i + ".class, repeat = " + stage.repeat() + ", filters = "
+                    + stage.filters() + ", stride = " + stage.stride() + ", shortcut = Shortcut." + stage.shortcut()
+                    + ", activation = Activation." + stage.activation() + ") Layer stage" + i + "();");
+        }
+        if (head.globalPool()) {
+            lines.add("    @Pool(PoolKind.GLOBAL_AVERAGE) Layer pool();");
+        }
+        if (head.hidden() > 0) {
+            lines.add("    @Dense(units = " + head.hidden() + ") " + (head.hiddenNorm() ? "@Norm(kind = NormKind.LAYER) "
+                    : "") + activation(head.hiddenActivation()) + "Layer hidden();");
+        }
+        lines.add("    @Dense(units = " + head.classes() + ") Layer logits();");
+        for (int i = 0; i < stages.size(); i++) {
+            Stage stage = stages.get(i);
+            String conv = "@Conv(kernel = " + stage.kernel() + ", padding = " + stage.kernel() / 2;
+            lines.add("    @Block interface Block" + i + " {");
+            lines.add("        " + conv + ", stride = Conv.BLOCK) " + norm(stage.norm(), stage.filters())
+                    + "@Relu Layer conv1();");
+            lines.add("        " + conv + ") " + norm(stage.norm(), stage.filters()) + "Layer conv2();");
+            lines.add("    }");
+        }
+        lines.add("}");
+        return String.join("\n", lines) + "\n";
+    }
+
+    private static String norm(String kind, int channels) {
+        return switch (kind) {
+            case "BATCH" -> "@Norm ";
+            case "LAYER" -> "@Norm(kind = NormKind.LAYER) ";
+            case "GROUP" -> "@Norm(kind = NormKind.GROUP, groups = " + (channels % 2 == 0 ? 2 : 1) + ") ";
+            default -> "";
+        };
+    }
+
+    private static String activation(String kind) {
+        return switch (kind) {
+            case "RELU" -> "@Relu ";
+            case "GELU" -> "@Gelu ";
+            default -> "";
+        };
+    }
+}
