@@ -130,8 +130,10 @@ public final class GraphReader {
                 throw error("node " + node.path() + " (" + node.kind().token() + ") has " + own.size()
                         + " parameters, expected " + expected);
             }
-            complete.add(new Node(node.kind(), node.path(), node.inputs(), node.output(), node.shape(),
-                    node.attributes(), own));
+            Node full = new Node(node.kind(), node.path(), node.inputs(), node.output(), node.shape(),
+                    node.attributes(), own);
+            checkShapes(full);
+            complete.add(full);
         }
         return new ModelGraph(model, className, batch, input, inputShape, List.copyOf(complete), output);
     }
@@ -210,6 +212,61 @@ public final class GraphReader {
         }
         params.get(params.size() - 1).add(new Param(fields[1], shape, fields[3].equals("trainable"), init,
                 integer(fields[5], "fan-in"), fields[6]));
+    }
+
+    /**
+     * Checks a node's output shape and parameter shapes against its input shape and attributes, so that a damaged
+     * resource is reported here rather than as an out-of-bounds access in a kernel.
+     */
+    private void checkShapes(Node node) {
+        Shape in = values.get(node.input());
+        Shape expected = switch (node.kind()) {
+            case CONV -> window(node, in, node.intAttribute("kernel"), node.intAttribute("filters"));
+            case MAX_POOL, AVG_POOL -> window(node, in, node.intAttribute("size"), in.channels());
+            case GLOBAL_AVG_POOL -> new Shape(in.channels(), 1, 1, false);
+            case DENSE -> new Shape(node.intAttribute("units"), 1, 1, false);
+            case ADD -> {
+                if (!values.get(node.inputs()[1]).equals(in)) {
+                    throw error("add " + node.path() + " adds " + in + " and " + values.get(node.inputs()[1]));
+                }
+                yield in;
+            }
+            default -> in;
+        };
+        if (!expected.equals(node.shape())) {
+            throw error(node.kind().token() + " " + node.path() + " on " + in + " gives " + expected + ", but the "
+                    + "resource says " + node.shape());
+        }
+        long[] sizes = switch (node.kind()) {
+            case CONV -> new long[] {(long) in.channels() * node.intAttribute("kernel") * node.intAttribute("kernel")
+                    * expected.channels(), expected.channels()};
+            case DENSE -> new long[] {in.size() * expected.channels(), expected.channels()};
+            case LAYER_NORM -> new long[] {in.size(), in.size()};
+            case BATCH_NORM, GROUP_NORM -> new long[] {in.channels(), in.channels(), in.channels(), in.channels()};
+            default -> new long[0];
+        };
+        for (int i = 0; i < node.params().size(); i++) {
+            Param param = node.params().get(i);
+            if (param.size() != sizes[i]) {
+                throw error("parameter " + param.name() + " holds " + param.size() + " floats, but " + node.path()
+                        + " on " + in + " needs " + sizes[i]);
+            }
+        }
+        if (node.kind() == Kind.GROUP_NORM && in.channels() % node.intAttribute("groups") != 0) {
+            throw error("group norm " + node.path() + ": " + node.intAttribute("groups") + " groups do not divide "
+                    + in.channels() + " channels");
+        }
+    }
+
+    /** The output shape of a sliding window over an image input. */
+    private Shape window(Node node, Shape in, int kernel, int channels) {
+        int stride = node.intAttribute("stride"), padding = node.intAttribute("padding");
+        if (!in.image() || kernel > in.height() + 2 * padding || kernel > in.width() + 2 * padding) {
+            throw error(node.kind().token() + " " + node.path() + " with a " + kernel + "×" + kernel + " window does "
+                    + "not fit its input " + in);
+        }
+        return new Shape(channels, (in.height() + 2 * padding - kernel) / stride + 1,
+                (in.width() + 2 * padding - kernel) / stride + 1, true);
     }
 
     private static int expectedParams(Node node) {

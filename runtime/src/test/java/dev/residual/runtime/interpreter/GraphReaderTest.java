@@ -102,6 +102,16 @@ class GraphReaderTest {
     }
 
     @Test
+    void shapesAreCheckedAgainstAttributes() {
+        String message = error(SMALL.replace("node conv stem.0 0 1 image:2,4,4", "node conv stem.0 0 1 image:2,5,4"));
+        assertTrue(message.contains("gives image:2,4,4") && message.contains("image:2,5,4"), message);
+        message = error(SMALL.replace("param logits.weight 3,2", "param logits.weight 3,4"));
+        assertTrue(message.contains("logits.weight holds 12 floats") && message.contains("needs 6"), message);
+        message = error(SMALL.replace("kernel=3 stride=1 padding=1", "kernel=9 stride=1 padding=1"));
+        assertTrue(message.contains("does not fit"), message);
+    }
+
+    @Test
     void missingOutput() {
         assertTrue(error(SMALL.replace("output 6\n", "")).contains("incomplete"));
         assertTrue(error(SMALL.replace("output 6", "output 42")).contains("no value"));
