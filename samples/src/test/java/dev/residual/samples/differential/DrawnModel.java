@@ -12,7 +12,10 @@ record DrawnModel(int channels, int size, int batch, Stem stem, String pool, Lis
 
     /** Norms as the DSL spells them; {@code NONE} leaves the norm out (the convolution then gets a bias). */
     static final List<String> NORMS = List.of("BATCH", "GROUP", "LAYER", "NONE");
-    static final List<String> ACTIVATIONS = List.of("RELU", "GELU", "NONE");
+    /** Activations of a layer; {@code GELU_TANH} is {@code @Gelu(tanh = true)}. */
+    static final List<String> ACTIVATIONS = List.of("RELU", "GELU", "GELU_TANH", "NONE");
+    /** Activations after a residual add, as {@code @Residual(activation = ...)} spells them. */
+    static final List<String> ADD_ACTIVATIONS = List.of("RELU", "GELU", "NONE");
     static final List<String> POOLS = List.of("NONE", "MAX", "AVERAGE");
 
     record Stem(int filters, int kernel, int stride, String norm, String activation) {}
@@ -76,6 +79,7 @@ record DrawnModel(int channels, int size, int batch, Stem stem, String pool, Lis
         return switch (kind) {
             case "RELU" -> "@Relu ";
             case "GELU" -> "@Gelu ";
+            case "GELU_TANH" -> "@Gelu(tanh = true) ";
             default -> "";
         };
     }
