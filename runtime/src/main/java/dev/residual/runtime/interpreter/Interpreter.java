@@ -220,8 +220,10 @@ public final class Interpreter implements AutoCloseable {
                 }
             }
             if (!Float.isFinite(loss) || !GradientClipping.allFinite(block.gradients, block.parameterFloats)) {
+                // Unlike the generated class, no backup of the running statistics: this step's update stays.
                 throw new ArithmeticException("training step " + (step + 1) + ": the loss (" + loss + ") or a "
-                        + "gradient is not finite; the parameters were left as they were");
+                        + "gradient is not finite; the parameters were left as they were (the running statistics "
+                        + "took this batch's update)");
             }
             double lr = schedule.at(step);
             step++;
