@@ -4,6 +4,7 @@ import com.google.auto.service.AutoService;
 import dev.residual.processor.diagnostics.Code;
 import dev.residual.processor.diagnostics.Location;
 import dev.residual.processor.diagnostics.Reporter;
+import dev.residual.processor.emit.GraphResourceWriter;
 import dev.residual.processor.emit.ModelWriter;
 import dev.residual.processor.graph.Graph;
 import dev.residual.processor.graph.GraphBuilder;
@@ -78,19 +79,22 @@ public final class ResidualProcessor extends AbstractProcessor {
         if (!validator.validate(spec)) {
             return;
         }
-        if (write(spec, reporter) && !spec.plainTwin().isEmpty()) {
-            write(spec.plainTwinSpec(), reporter);
+        if (write(spec, element, reporter) && !spec.plainTwin().isEmpty()) {
+            write(spec.plainTwinSpec(), element, reporter);
         }
     }
 
-    /** Builds, plans and writes one generated class; false when a shape error was reported. */
-    private boolean write(ModelSpec spec, Reporter reporter) throws IOException {
+    /** Builds, plans and writes one generated class and its graph resource; false when a shape error was reported. */
+    private boolean write(ModelSpec spec, TypeElement element, Reporter reporter) throws IOException {
         Graph graph = new GraphBuilder(reporter, spec).build();
         if (graph == null) {
             return false;
         }
         MemoryPlan plan = new Planner().plan(graph);
-        new ModelWriter(spec, plan).write(processingEnv.getFiler());
+        ModelWriter writer = new ModelWriter(spec, plan);
+        writer.write(processingEnv.getFiler());
+        new GraphResourceWriter(graph, writer.className().simpleName())
+                .write(processingEnv.getFiler(), writer.className().packageName(), element);
         return true;
     }
 }

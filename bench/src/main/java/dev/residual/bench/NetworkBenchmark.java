@@ -2,9 +2,6 @@ package dev.residual.bench;
 
 import dev.residual.runtime.gemm.Backends;
 import dev.residual.runtime.gemm.OpenBlasLocator;
-import dev.residual.runtime.optim.LearningRate;
-import dev.residual.runtime.optim.Sgd;
-import dev.residual.samples.resnet.ResNet20Net;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -21,10 +18,17 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The generated ResNet-20 (W1/W3): forward (inference) and a full training step (forward, cross-entropy, backward,
- * SGD update) per batch size. Run with {@code -prof gc} to see the allocation per operation (expected: 0 B/op).
+ * ResNet-20 and ResNet-56 (W1/W3), generated code against the interpreter of the same graph: inference and a full
+ * training step (forward, cross-entropy, backward, SGD update) per batch size. Run with {@code -prof gc} for the
+ * allocation per operation (generated: 0 B/op from the step itself). The issue's set: forward at batch 1, 64, 128,
+ * the training step at 64 and 128:
  *
- * <p>{@code java -jar bench/target/benchmarks.jar ResNet20Benchmark -prof gc -p threads=2}
+ * <pre>
+ * java -jar bench/target/benchmarks.jar 'NetworkBenchmark.forward' -p batch=1,64,128 -prof gc
+ * java -jar bench/target/benchmarks.jar 'NetworkBenchmark.trainStep' -p batch=64,128 -prof gc
+ * </pre>
+ *
+ * {@code bench/compare.sh} runs them in sample mode (for medians) beside PyTorch.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -32,7 +36,13 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
-public class ResNet20Benchmark {
+public class NetworkBenchmark {
+
+    @Param({"resnet20", "resnet56"})
+    public String model;
+
+    @Param({"generated", "interpreter"})
+    public String engine;
 
     @Param({"1", "64", "128"})
     public int batch;
@@ -40,20 +50,19 @@ public class ResNet20Benchmark {
     @Param({"2"})
     public int threads;
 
-    private ResNet20Net model;
+    private Engine runner;
     private float[] images;
     private float[] logits;
     private int[] labels;
 
     @Setup(Level.Trial)
     public void setUp() {
-        model = new ResNet20Net(Backends.choose("auto", OpenBlasLocator.fromEnvironment(), threads), 1);
-        model.setOptimizer(new Sgd(0.9, 5e-4), LearningRate.constant(0.01));
-        images = new float[batch * ResNet20Net.INPUT_SIZE];
+        runner = Engine.create(model, engine, Backends.choose("auto", OpenBlasLocator.fromEnvironment(), threads));
+        images = new float[batch * 28 * 28];
         for (int i = 0; i < images.length; i++) {
             images[i] = (float) Math.sin(i * 0.37);
         }
-        logits = new float[batch * ResNet20Net.OUTPUT_SIZE];
+        logits = new float[batch * 10];
         labels = new int[batch];
         for (int i = 0; i < batch; i++) {
             labels[i] = i % 10;
@@ -62,17 +71,17 @@ public class ResNet20Benchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        model.close();
+        runner.close();
     }
 
     @Benchmark
     public float[] forward() {
-        model.forward(batch, images, logits);
+        runner.forward(batch, images, logits);
         return logits;
     }
 
     @Benchmark
     public float trainStep() {
-        return model.trainStep(batch, images, labels);
+        return runner.trainStep(batch, images, labels);
     }
 }

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Side-by-side comparison, in one session on this machine: the generated code, the interpreter (JMH, sample mode,
+medians, -prof gc) and PyTorch (eager; for inference also TorchScript frozen + optimize_for_inference), same thread
+count. Prints one table and one line per workload and peer:
+
+  RATIO workload=<train_b128|train_b64|infer_b1|infer_b64|infer_b128> peer=<interpreter|pytorch_eager|torchscript> speedup=<x.xx>
+
+speedup = peer median time / generated median time. Run through bench/compare.sh (which builds first).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+WORKLOADS = ("train_b128", "train_b64", "infer_b1", "infer_b64", "infer_b128")
+PEERS = ("interpreter", "pytorch_eager", "torchscript")
+HERE = os.path.dirname(os.path.abspath(__file__))
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ticks():
+    """(busy, total) jiffies of all CPUs from /proc/stat; busy counts steal time too (time we did not get)."""
+    with open("/proc/stat") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
+def run_watched(label, command, warnings):
+    """Runs a command; warns when processes other than it used more than 10% of a core meanwhile."""
+    busy0, _ = cpu_ticks()
+    own0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    wall = time.monotonic() - start
+    busy1, _ = cpu_ticks()
+    own1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = (own1.ru_utime - own0.ru_utime) + (own1.ru_stime - own0.ru_stime)
+    others = max(0.0, (busy1 - busy0) / CLOCK_TICKS - own) / max(wall, 1e-9)
+    line = f"# {label}: {wall:.0f} s, other processes used {others * 100:.0f}% of a core"
+    print(line, flush=True)
+    if others > 0.10:
+        warnings.append(f"WARNING: during {label}, other processes used {others * 100:.0f}% of a core (> 10%): "
+                        "its times are not trustworthy; run again on a quiet machine")
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout[-4000:])
+        raise SystemExit(f"{label} failed with exit code {result.returncode}: {' '.join(command)}")
+    return result.stdout
+
+
+def jmh(args, method, batches, warnings):
+    """Median ms and allocation (B/op) per (engine, workload) from one JMH run of NetworkBenchmark.<method>."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
+        path = out.name
+    command = [args.java, "--enable-native-access=ALL-UNNAMED", "-jar", args.jar, f"NetworkBenchmark.{method}$",
+               "-p", f"model={args.model}", "-p", f"batch={batches}", "-p", f"threads={args.threads}",
+               "-p", "engine=generated,interpreter", "-bm", "sample", "-tu", "ms", "-prof", "gc",
+               "-rf", "json", "-rff", path] + args.jmh_options.split()
+    run_watched(f"JMH {method} (generated, interpreter)", command, warnings)
+    with open(path) as f:
+        results = json.load(f)
+    os.unlink(path)
+    times = {}
+    for result in results:
+        params = result["params"]
+        workload = ("train_b" if method == "trainStep" else "infer_b") + params["batch"]
+        alloc = result.get("secondaryMetrics", {}).get("gc.alloc.rate.norm", {}).get("score")
+        times[(params["engine"], workload)] = (result["primaryMetric"]["scorePercentiles"]["50.0"], alloc)
+    return times
+
+
+def pytorch(args, warnings):
+    command = [args.python, os.path.join(HERE, "pytorch", "step_time.py"), "--threads", str(args.threads),
+               "--model", args.model, "--reps", str(args.reps), "--warmup", str(args.warmup)]
+    output = run_watched("PyTorch (eager, TorchScript)", command, warnings)
+    times = {}
+    for line in output.splitlines():
+        if line.startswith("#"):
+            print(line)
+        if line.startswith("TIME "):
+            fields = dict(field.split("=", 1) for field in line.split()[1:])
+            times[(fields["peer"], fields["workload"])] = (float(fields["median_ms"]), None)
+    return times
+
+
+def forward_flops(args):
+    output = subprocess.run([args.java, "-cp", args.jar, "dev.residual.bench.Flops", args.model],
+                            stdout=subprocess.PIPE, text=True, check=True).stdout
+    return int(output.split("forward_per_sample=")[1].split()[0])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--model", choices=("resnet20", "resnet56"), default="resnet20")
+    parser.add_argument("--peak", type=float, default=231.0, help="the machine's fp32 peak, GFLOP/s")
+    parser.add_argument("--jar", default=os.path.join(HERE, "target", "benchmarks.jar"))
+    parser.add_argument("--java", default="java")
+    parser.add_argument("--python", default="/usr/bin/python3")
+    parser.add_argument("--jmh-options", default="-wi 3 -w 2 -i 5 -r 2 -f 1")
+    parser.add_argument("--reps", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    args = parser.parse_args()
+
+    print(f"# compare {args.model}, {args.threads} threads, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+          f"{platform.node()} ({os.cpu_count()} CPUs), peak {args.peak:g} GFLOP/s", flush=True)
+    warnings = []
+    times = {}
+    times.update(jmh(args, "forward", "1,64,128", warnings))
+    times.update(jmh(args, "trainStep", "64,128", warnings))
+    times.update(pytorch(args, warnings))
+    flops = forward_flops(args)
+
+    print()
+    print(f"{'workload':<11} {'generated ms':>13} {'B/op':>9} {'GFLOP/s':>8} {'% peak':>7} {'interpreter ms':>15} "
+          f"{'B/op':>9} {'PyTorch ms':>11} {'TorchScript ms':>15}")
+    for workload in WORKLOADS:
+        generated, alloc = times[("generated", workload)]
+        interp, interp_alloc = times.get(("interpreter", workload), (None, None))
+        batch = int(workload.split("_b")[1])
+        # A training step is counted as 3 forward passes: forward, input gradients, weight gradients.
+        work = flops * batch * (3 if workload.startswith("train") else 1)
+        gflops = work / (generated / 1000) / 1e9
+
+        def cell(peer, width):
+            value = times.get((peer, workload))
+            return f"{value[0]:>{width}.2f}" if value else f"{'—':>{width}}"
+
+        def bytes_cell(value):
+            return f"{value:>9.0f}" if value is not None else f"{'—':>9}"
+        print(f"{workload:<11} {generated:>13.2f} {bytes_cell(alloc)} {gflops:>8.1f} {gflops / args.peak * 100:>6.1f}% "
+              f"{cell('interpreter', 15)} {bytes_cell(interp_alloc)} {cell('pytorch_eager', 11)} "
+              f"{cell('torchscript', 15)}")
+    print()
+    for workload in WORKLOADS:
+        generated = times[("generated", workload)][0]
+        for peer in PEERS:
+            if (peer, workload) in times:
+                print(f"RATIO workload={workload} peer={peer} speedup={times[(peer, workload)][0] / generated:.2f}")
+    for warning in warnings:
+        print(warning)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+package dev.residual.samples.differential;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.residual.runtime.Tensor;
+import dev.residual.runtime.interpreter.Interpreter;
+import dev.residual.runtime.model.CompiledModel;
+import dev.residual.runtime.optim.LearningRate;
+import dev.residual.runtime.optim.Sgd;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.SplittableRandom;
+
+/**
+ * The differential check: a generated model and the interpreter of its graph, built from one seed, agree on the
+ * parameters they start from, the forward output, the loss, every parameter gradient, and the parameters and running
+ * statistics after each update — each to {@link #TOLERANCE} relative, {@code max|a − b| / max(max|b|, tiny)} with
+ * {@code b} the interpreter's.
+ */
+final class Agreement {
+
+    static final double TOLERANCE = 1e-5;
+
+    private Agreement() {}
+
+    /** Runs the check with {@code n} samples and {@code steps} training steps; {@code seed} draws the data. */
+    static void check(CompiledModel model, Interpreter interpreter, int n, int steps, long seed) throws Throwable {
+        for (Tensor tensor : interpreter.stateDict()) {
+            assertArrayEquals(tensor.toArray(), model.tensor(tensor.name()).toArray(),
+                    "initial " + tensor.name() + ": the same seed must give the same parameters");
+        }
+        SplittableRandom random = new SplittableRandom(seed);
+        float[] input = new float[n * interpreter.inputSize()];
+        for (int i = 0; i < input.length; i++) {
+            input[i] = (float) random.nextGaussian();
+        }
+        int classes = interpreter.outputSize();
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            labels[i] = random.nextInt(classes);
+        }
+        MethodHandles.Lookup lookup = MethodHandles.publicLookup();
+        MethodHandle forward = lookup.findVirtual(model.getClass(), "forward",
+                MethodType.methodType(void.class, int.class, float[].class, float[].class));
+        MethodHandle trainStep = lookup.findVirtual(model.getClass(), "trainStep",
+                MethodType.methodType(float.class, int.class, float[].class, int[].class));
+
+        float[] generated = new float[n * classes], interpreted = new float[n * classes];
+        forward.invoke(model, n, input, generated);
+        interpreter.forward(n, input, interpreted);
+        assertClose("forward output", generated, interpreted);
+
+        model.setOptimizer(new Sgd(0.9, 5e-4), LearningRate.constant(0.05));
+        interpreter.setOptimizer(new Sgd(0.9, 5e-4), LearningRate.constant(0.05));
+        for (int step = 1; step <= steps; step++) {
+            float loss = (float) trainStep.invoke(model, n, input, labels);
+            float expected = interpreter.trainStep(n, input, labels);
+            assertClose("loss of step " + step, new float[] {loss}, new float[] {expected});
+            for (Tensor gradient : model.gradients()) {
+                String name = gradient.name().substring("grad.".length());
+                assertClose("step " + step + " gradient of " + name, gradient.toArray(),
+                        interpreter.gradient(name).toArray());
+            }
+            for (Tensor tensor : interpreter.stateDict()) {
+                assertClose("step " + step + " " + tensor.name(), model.tensor(tensor.name()).toArray(),
+                        tensor.toArray());
+            }
+        }
+        forward.invoke(model, n, input, generated);
+        interpreter.forward(n, input, interpreted);
+        assertClose("forward output after training", generated, interpreted);
+    }
+
+    /** Relative agreement: {@code max|a − b| / max(max|b|, 1e-30) ≤ 1e-5}. */
+    static void assertClose(String what, float[] actual, float[] expected) {
+        assertEquals(expected.length, actual.length, what + ": lengths");
+        double diff = 0, scale = 0;
+        int worst = 0;
+        for (int i = 0; i < actual.length; i++) {
+            double d = Math.abs((double) actual[i] - expected[i]);
+            if (!(d <= diff)) {
+                diff = d;
+                worst = i;
+            }
+            scale = Math.max(scale, Math.abs(expected[i]));
+        }
+        double relative = diff / Math.max(scale, 1e-30);
+        if (relative > TOLERANCE) {
+            throw new AssertionError(what + ": relative difference " + relative + " (generated " + actual[worst]
+                    + ", interpreter " + expected[worst] + " at " + worst + ", scale " + scale + ")");
+        }
+    }
+}
