@@ -52,6 +52,29 @@ class GeneratedSourceTest {
             }
             """;
 
+    /** A sequence model: token and positional embeddings, one pre-norm Transformer layer, per-position logits. */
+    static final String TINY_TRANSFORMER = """
+            @Model(input = {5}, vocabulary = 7, batch = 2)
+            public interface TinyTransformer {
+                @Embedding(dim = 8) @PositionalEmbedding Layer embed();
+                @Residual(block = SelfAttention.class, activation = NONE) Layer attn();
+                @Residual(block = Mlp.class, activation = NONE) Layer mlp();
+                @Norm(kind = LAYER) Layer norm();
+                @Dense(units = 7) Layer logits();
+
+                @Block interface SelfAttention {
+                    @Norm(kind = LAYER) Layer norm();
+                    @Attention(heads = 2, causal = true) Layer attn();
+                }
+
+                @Block interface Mlp {
+                    @Norm(kind = LAYER) Layer norm();
+                    @Dense(units = 16) @Gelu Layer up();
+                    @Dense(units = 8) Layer down();
+                }
+            }
+            """;
+
     private static String generated(String model, String body) {
         Compilation compilation = Sources.compile(Sources.model(model, body));
         assertEquals(Status.SUCCESS, compilation.status(), () -> compilation.diagnostics().toString());
@@ -85,6 +108,11 @@ class GeneratedSourceTest {
     @Test
     void tinyResidualMatchesGolden() throws IOException {
         assertMatchesGolden("TinyResidual", TINY_RESIDUAL);
+    }
+
+    @Test
+    void tinyTransformerMatchesGolden() throws IOException {
+        assertMatchesGolden("TinyTransformer", TINY_TRANSFORMER);
     }
 
     @Test
