@@ -47,7 +47,10 @@ public final class Embedding {
      */
     public static void backward(MemorySegment ids, long idsOff, int positions, int V, int D,
                                 MemorySegment dOut, long dOutOff, MemorySegment dTable, long dtOff) {
-        dTable.asSlice(dtOff * Float.BYTES, (long) V * D * Float.BYTES).fill((byte) 0);
+        // a loop, not asSlice(…).fill: the slice is an object, and a training step allocates nothing
+        for (long i = 0, size = (long) V * D; i < size; i++) {
+            dTable.setAtIndex(JAVA_FLOAT, dtOff + i, 0f);
+        }
         for (int p = 0; p < positions; p++) {
             long row = dtOff + (long) id(ids, idsOff, p, V) * D;
             for (int d = 0; d < D; d++) {
