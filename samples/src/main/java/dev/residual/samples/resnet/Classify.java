@@ -23,8 +23,7 @@ public final class Classify {
     public static void main(String[] args) {
         try {
             Options options = new Options(args);
-            if (options.flag("--help") || options.flag("-h")) {
-                System.out.println(USAGE);
+            if (options.help(USAGE)) {
                 return;
             }
             Path weights = options.path("--weights", Path.of("runs", "resnet20", "resnet20.safetensors"));

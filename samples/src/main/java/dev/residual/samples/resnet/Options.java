@@ -8,19 +8,28 @@ import java.util.List;
  * Command-line options of the samples: {@code --name value} pairs and flags, with a usage text. Unknown options and
  * bad values are errors that name the option, never stack traces.
  */
-final class Options {
+public final class Options {
 
     private final List<String> args;
 
-    Options(String[] args) {
+    public Options(String[] args) {
         this.args = new ArrayList<>(List.of(args));
     }
 
-    boolean flag(String name) {
+    /** Prints the usage and returns true when {@code --help} or {@code -h} was given: the program then stops. */
+    public boolean help(String usage) {
+        if (flag("--help") | flag("-h")) {
+            System.out.println(usage);
+            return true;
+        }
+        return false;
+    }
+
+    public boolean flag(String name) {
         return args.remove(name);
     }
 
-    String string(String name, String fallback) {
+    public String string(String name, String fallback) {
         int i = args.indexOf(name);
         if (i < 0) {
             return fallback;
@@ -32,7 +41,7 @@ final class Options {
         return args.remove(i);
     }
 
-    int integer(String name, int fallback, int min, int max) {
+    public int integer(String name, int fallback, int min, int max) {
         String text = string(name, null);
         if (text == null) {
             return fallback;
@@ -48,7 +57,7 @@ final class Options {
         }
     }
 
-    double decimal(String name, double fallback) {
+    public double decimal(String name, double fallback) {
         String text = string(name, null);
         try {
             return text == null ? fallback : Double.parseDouble(text);
@@ -57,13 +66,13 @@ final class Options {
         }
     }
 
-    Path path(String name, Path fallback) {
+    public Path path(String name, Path fallback) {
         String text = string(name, null);
         return text == null ? fallback : Path.of(text);
     }
 
     /** Fails on anything not consumed. */
-    void done() {
+    public void done() {
         if (!args.isEmpty()) {
             throw new IllegalArgumentException("unknown option " + args.get(0) + " (try --help)");
         }

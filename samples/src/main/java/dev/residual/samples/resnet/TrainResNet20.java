@@ -51,8 +51,7 @@ public final class TrainResNet20 {
     public static void main(String[] args) {
         try {
             Options options = new Options(args);
-            if (options.flag("--help") || options.flag("-h")) {
-                System.out.println(USAGE);
+            if (options.help(USAGE)) {
                 return;
             }
             Settings settings = new Settings(
