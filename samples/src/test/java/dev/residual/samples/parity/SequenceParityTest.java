@@ -84,4 +84,27 @@ class SequenceParityTest {
             assertEquals("token id 11.0 at position 4 is not a whole number in [0, 11)", error.getMessage());
         }
     }
+
+    @Test
+    void aSequenceGetsTheSameLogitsAloneOrInABatchAndNoPositionSeesTheFuture() throws IOException {
+        float[] batch = Golden.floats(FILE, "input");
+        int n = batch.length / TinyGptNet.SEQUENCE_LENGTH, size = TinyGptNet.OUTPUT_SIZE;
+        try (TinyGptNet model = start()) {
+            float[] together = new float[n * size];
+            model.forward(n, batch, together);
+            float[] second = java.util.Arrays.copyOfRange(batch, TinyGptNet.INPUT_SIZE, 2 * TinyGptNet.INPUT_SIZE);
+            float[] alone = new float[size];
+            model.forward(1, second, alone);
+            assertClose("sequence 1 alone", alone, java.util.Arrays.copyOfRange(together, size, 2 * size));
+
+            int last = TinyGptNet.SEQUENCE_LENGTH - 1, row = TinyGptNet.VOCABULARY;
+            second[last] = (second[last] + 1) % TinyGptNet.VOCABULARY;
+            float[] changed = new float[size];
+            model.forward(1, second, changed);
+            assertEquals(0, Golden.relativeError(java.util.Arrays.copyOf(changed, last * row),
+                    java.util.Arrays.copyOf(alone, last * row)), "positions before the changed token");
+            assertTrue(Golden.relativeError(java.util.Arrays.copyOfRange(changed, last * row, size),
+                    java.util.Arrays.copyOfRange(alone, last * row, size)) > 1e-3, "the changed position");
+        }
+    }
 }
