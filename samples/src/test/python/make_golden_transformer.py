@@ -87,15 +87,13 @@ def mlp_stage():
                                        down=nn.Linear(HIDDEN, D)))
 
 
-def build():
-    """TinyGpt.java, method by method."""
-    return nn.Sequential(collections.OrderedDict([
-        ("embed", nn.Sequential(nn.Embedding(V, D), PositionalEmbedding())),
-        ("attn0", attention_stage()), ("mlp0", mlp_stage()),
-        ("attn1", attention_stage()), ("mlp1", mlp_stage()),
-        ("norm", nn.LayerNorm(D)),
-        ("logits", nn.Linear(D, V)),
-    ]))
+def build(layers=2):
+    """TinyGpt.java, method by method (CharModel.java with layers=4 and its V, T, D, HEADS, HIDDEN set here)."""
+    methods = [("embed", nn.Sequential(nn.Embedding(V, D), PositionalEmbedding()))]
+    for i in range(layers):
+        methods += [(f"attn{i}", attention_stage()), (f"mlp{i}", mlp_stage())]
+    methods += [("norm", nn.LayerNorm(D)), ("logits", nn.Linear(D, V))]
+    return nn.Sequential(collections.OrderedDict(methods))
 
 
 def start_model(state):
