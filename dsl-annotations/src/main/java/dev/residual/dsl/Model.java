@@ -28,8 +28,26 @@ import java.lang.annotation.Target;
 @Target(ElementType.TYPE)
 public @interface Model {
 
-    /** The shape of one sample, channels first: {@code {C, H, W}} for images, {@code {features}} for vectors. */
+    /**
+     * The shape of one sample, channels first: {@code {C, H, W}} for images, {@code {features}} for vectors, and
+     * {@code {T}} for a sequence of {@code T} token ids when {@link #vocabulary()} is set.
+     */
     int[] input();
+
+    /**
+     * For a sequence model: how many distinct token ids there are ({@code V}); 0 (default) means the input is not
+     * tokens. With it, {@code input = {T}} declares {@code T} token ids per sample, in {@code [0, V)}, passed as
+     * floats (exact below 2²⁴); the first layer must be an {@link Embedding}. Every layer then runs on each of the
+     * {@code T} positions ({@link Dense}, {@link Norm} of kind {@code LAYER}, activations) or mixes them
+     * ({@link Attention}, {@link PositionalEmbedding}); the output holds {@code T} rows of logits per sample and
+     * training takes one label per position (for a language model: the next token).
+     *
+     * <pre>{@code
+     * @Model(input = {64}, vocabulary = 28, batch = 32)
+     * public interface CharModel { … }
+     * }</pre>
+     */
+    int vocabulary() default 0;
 
     /** The largest batch a call may pass; every buffer is planned for it, and any {@code n ≤ batch} runs. */
     int batch();

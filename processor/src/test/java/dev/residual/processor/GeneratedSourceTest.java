@@ -56,6 +56,29 @@ class GeneratedSourceTest {
     static final String TINY_TWIN = TINY_RESIDUAL.replace("batch = 3)", "batch = 3, plainTwin = \"TinyPlainNet\")")
             .replace("TinyResidual", "TinyTwin");
 
+    /** A sequence model: token and positional embeddings, one pre-norm Transformer layer, per-position logits. */
+    static final String TINY_TRANSFORMER = """
+            @Model(input = {5}, vocabulary = 7, batch = 2)
+            public interface TinyTransformer {
+                @Embedding(dim = 8) @PositionalEmbedding Layer embed();
+                @Residual(block = SelfAttention.class, activation = NONE) Layer attn();
+                @Residual(block = Mlp.class, activation = NONE) Layer mlp();
+                @Norm(kind = LAYER) Layer norm();
+                @Dense(units = 7) Layer logits();
+
+                @Block interface SelfAttention {
+                    @Norm(kind = LAYER) Layer norm();
+                    @Attention(heads = 2, causal = true) Layer attn();
+                }
+
+                @Block interface Mlp {
+                    @Norm(kind = LAYER) Layer norm();
+                    @Dense(units = 16) @Gelu Layer up();
+                    @Dense(units = 8) Layer down();
+                }
+            }
+            """;
+
     private static String generated(String model, String body) {
         return generated(model, body, model + "Net");
     }
@@ -110,6 +133,11 @@ class GeneratedSourceTest {
     void plainTwinLeavesTheResidualClassAsItWas() {
         assertEquals(generated("TinyResidual", TINY_RESIDUAL).replace("TinyResidual", "TinyTwin"),
                 generated("TinyTwin", TINY_TWIN));
+    }
+
+    @Test
+    void tinyTransformerMatchesGolden() throws IOException {
+        assertMatchesGolden("TinyTransformer", TINY_TRANSFORMER);
     }
 
     @Test

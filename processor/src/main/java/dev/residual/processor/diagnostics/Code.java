@@ -114,6 +114,20 @@ public enum Code {
     BLOCK_GENERIC("RES078", "block %s has type parameters",
             "remove the type parameters"),
 
+    // --- sequence models ---
+    NEEDS_SEQUENCE("RES100", "%s: @%s works across the positions of a sequence, but it gets %s",
+            "declare a sequence model, @Model(input = {T}, vocabulary = V), whose first op is @Embedding"),
+    TOKENS_NEED_EMBEDDING("RES101", "%s: @%s gets the model's token ids, which only @Embedding can read",
+            "start the model with @Embedding(dim = D)"),
+    EMBEDDING_WITHOUT_TOKENS("RES102", "%s: @Embedding reads token ids, but %s",
+            "write @Embedding on the first layer of a model with @Model(input = {T}, vocabulary = V)"),
+    HEADS_NOT_DIVIDING("RES103", "%s: heads = %d does not divide the %d features",
+            "use a divisor of %d, such as %s"),
+    VOCABULARY_INPUT("RES104", "vocabulary = %d needs input = {T}, the sequence length, but input is %s",
+            "write input = {T} with one number: the token ids per sample"),
+    NORM_ACROSS_POSITIONS("RES105", "%s: @Norm(kind = %s) would mix the positions of a sequence",
+            "use @Norm(kind = LAYER), which normalizes each position over its features"),
+
     // --- the processor itself ---
     INTERNAL_ERROR("RES090", "Residual failed while compiling %s: %s",
             "this is a bug in Residual; please report it with the model declaration");

@@ -101,6 +101,9 @@ public final class GraphResourceWriter {
             case Op.GlobalAvgPool p -> "global_avg_pool";
             case Op.Dense d -> "dense";
             case Op.Add a -> "add";
+            case Op.Embedding e -> "embedding";
+            case Op.PositionalEmbedding p -> "positional_embedding";
+            case Op.Attention a -> "attention";
         };
     }
 
@@ -118,10 +121,16 @@ public final class GraphResourceWriter {
             case Op.Relu r -> "";
             case Op.GlobalAvgPool p -> "";
             case Op.Add a -> "";
+            case Op.Embedding e -> "vocabulary=" + e.vocabulary() + " dim=" + e.dim();
+            case Op.PositionalEmbedding p -> "";
+            case Op.Attention a -> "heads=" + a.heads() + " causal=" + a.causal();
         };
     }
 
     private static String shape(Shape shape) {
+        if (shape.sequence()) {
+            return "sequence:" + shape.length() + "," + shape.channels();
+        }
         return shape.image() ? "image:" + shape.channels() + "," + shape.height() + "," + shape.width()
                 : "vector:" + shape.channels();
     }

@@ -99,7 +99,9 @@ final class Javadocs {
             if (node.op() instanceof Op.Conv conv) {
                 flops += 2L * out.size() * in.channels() * conv.kernel() * conv.kernel();
             } else if (node.op() instanceof Op.Dense) {
-                flops += 2L * in.size() * out.size();
+                flops += 2L * in.size() * out.size() / out.positions(); // a sequence: the same weights per position
+            } else if (node.op() instanceof Op.Attention) {
+                flops += 4L * out.length() * out.length() * out.channels(); // q·kᵀ and p·v
             }
         }
         return flops;

@@ -83,9 +83,13 @@ public final class ModelWriter {
         parameterTable(type);
         type.addField(layerTable());
         constructors(type);
-        forward(type);
-        if (!graph.output().shape().image()) {
-            train(type);
+        if (graph.input().shape().sequence()) {
+            new SequenceEntryPoints(graph, symbols).addTo(type);
+        } else {
+            forward(type);
+            if (!graph.output().shape().image()) {
+                train(type);
+            }
         }
         layerMethods(type);
         views(type);

@@ -52,7 +52,7 @@ public final class GraphBuilder {
     public Graph build() {
         List<Integer> dims = spec.input();
         Shape inputShape = dims.size() == 3 ? Shape.image(dims.get(0), dims.get(1), dims.get(2))
-                : Shape.vector(dims.get(0));
+                : spec.vocabulary() > 0 ? Shape.sequence(dims.get(0), 1) : Shape.vector(dims.get(0));
         Value input = newValue("input", inputShape);
         List<Graph.Layer> layers = new ArrayList<>();
         Value current = input;
@@ -92,23 +92,28 @@ public final class GraphBuilder {
     private Value op(OpSpec op, OpSpec next, Value x, String path, Context context, String owner) {
         Shape in = x.shape();
         boolean normFollows = next != null && next.kind() == OpKind.NORM;
+        checkTokens(op, x, path);
         return switch (op.kind()) {
             case CONV -> conv(op, normFollows, x, path, context, owner);
             case DENSE -> {
                 int units = op.intValue("units");
                 boolean bias = bias(op, normFollows);
-                int fanIn = (int) in.size();
+                int fanIn = in.sequence() ? in.channels() : (int) in.size(); // a sequence: per position
                 List<Param> params = new ArrayList<>();
                 params.add(new Param(path + ".weight", new int[] {units, fanIn}, Init.KAIMING_UNIFORM, fanIn, true));
                 if (bias) {
                     params.add(new Param(path + ".bias", new int[] {units}, Init.FAN_IN_UNIFORM, fanIn, true));
                 }
-                yield add(path, owner, new Op.Dense(units, bias), x, Shape.vector(units), params, op);
+                Shape out = in.sequence() ? Shape.sequence(in.length(), units) : Shape.vector(units);
+                yield add(path, owner, new Op.Dense(units, bias), x, out, params, op);
             }
             case POOL -> pool(op, x, path, owner);
             case NORM -> norm(op, x, path, owner);
             case RELU -> add(path, owner, new Op.Relu(), x, in, List.of(), op);
             case GELU -> add(path, owner, new Op.Gelu(op.booleanValue("tanh")), x, in, List.of(), op);
+            case EMBEDDING -> embedding(op, x, path, owner);
+            case POSITIONAL_EMBEDDING -> positionalEmbedding(op, x, path, owner);
+            case ATTENTION -> attention(op, x, path, owner);
             case RESIDUAL -> throw new IllegalStateException("residual handled by layer()");
         };
     }
@@ -160,7 +165,7 @@ public final class GraphBuilder {
         int c = in.channels();
         return switch (op.enumValue("kind")) {
             case "LAYER" -> {
-                int[] shape = in.dims();
+                int[] shape = in.sequence() ? new int[] {c} : in.dims(); // a sequence: per position, over D
                 List<Param> params = List.of(
                         new Param(path + ".weight", shape, Init.ONES, 0, true),
                         new Param(path + ".bias", shape, Init.ZEROS, 0, true));
@@ -168,6 +173,7 @@ public final class GraphBuilder {
             }
             case "GROUP" -> {
                 int groups = op.intValue("groups");
+                requireNotSequence(op, in, path, "GROUP");
                 if (!in.image()) {
                     reporter.error(op.location(), Code.GROUP_NORM_ON_VECTOR, path, in.channels());
                     throw new ShapeError();
@@ -182,6 +188,7 @@ public final class GraphBuilder {
                 yield add(path, owner, new Op.GroupNorm(groups, eps), x, in, params, op);
             }
             default -> {
+                requireNotSequence(op, in, path, "BATCH");
                 List<Param> params = List.of(
                         new Param(path + ".weight", new int[] {c}, Init.ONES, 0, true),
                         new Param(path + ".bias", new int[] {c}, Init.ZEROS, 0, true),
@@ -278,6 +285,75 @@ public final class GraphBuilder {
         return add(path + ".1", owner, new Op.BatchNorm(1e-5, 0.1), conv, out, norm, op);
     }
 
+    /** Token ids: the model input of a sequence model, which only an {@code @Embedding} reads. */
+    private void checkTokens(OpSpec op, Value x, String path) {
+        boolean tokens = x.id() == 0 && spec.vocabulary() > 0;
+        if (tokens && op.kind() != OpKind.EMBEDDING) {
+            reporter.error(op.location(), Code.TOKENS_NEED_EMBEDDING, path, op.kind().annotation());
+            throw new ShapeError();
+        }
+        if (!tokens && op.kind() == OpKind.EMBEDDING) {
+            String reason = spec.vocabulary() > 0 ? "it is not the model's first op"
+                    : "the model declares no vocabulary";
+            reporter.error(op.location(), Code.EMBEDDING_WITHOUT_TOKENS, path, reason);
+            throw new ShapeError();
+        }
+    }
+
+    /** {@code weight[V, D]} from N(0, 1), as {@code nn.Embedding}. */
+    private Value embedding(OpSpec op, Value x, String path, String owner) {
+        int vocabulary = spec.vocabulary(), dim = op.intValue("dim");
+        Param table = new Param(path + ".weight", new int[] {vocabulary, dim}, Init.NORMAL, 0, true);
+        return add(path, owner, new Op.Embedding(vocabulary, dim), x, Shape.sequence(x.shape().length(), dim),
+                List.of(table), op);
+    }
+
+    /** {@code weight[T, D]} from N(0, 1), added to each position. */
+    private Value positionalEmbedding(OpSpec op, Value x, String path, String owner) {
+        Shape in = requireSequence(op, x, path);
+        Param table = new Param(path + ".weight", new int[] {in.length(), in.channels()}, Init.NORMAL, 0, true);
+        return add(path, owner, new Op.PositionalEmbedding(), x, in, List.of(table), op);
+    }
+
+    /**
+     * Multi-head self-attention as three nodes: the {@code qkv} projection (a dense layer to {@code 3D}), the
+     * attention proper, and the output projection {@code proj} — PyTorch names {@code <path>.qkv.weight},
+     * {@code <path>.proj.weight}, as GPT-2's {@code c_attn} and {@code c_proj}.
+     */
+    private Value attention(OpSpec op, Value x, String path, String owner) {
+        Shape in = requireSequence(op, x, path);
+        int d = in.channels(), heads = op.intValue("heads");
+        if (d % heads != 0) {
+            reporter.error(op.location("heads"), Code.HEADS_NOT_DIVIDING, path, heads, d, d, divisors(d));
+            throw new ShapeError();
+        }
+        Value qkv = add(path + ".qkv", owner, new Op.Dense(3 * d, true), x, Shape.sequence(in.length(), 3 * d),
+                denseParams(path + ".qkv", 3 * d, d), op);
+        Value mixed = add(path + ".attend", owner, new Op.Attention(heads, op.booleanValue("causal")), qkv, in,
+                List.of(), op);
+        return add(path + ".proj", owner, new Op.Dense(d, true), mixed, in, denseParams(path + ".proj", d, d), op);
+    }
+
+    private static List<Param> denseParams(String path, int units, int fanIn) {
+        return List.of(new Param(path + ".weight", new int[] {units, fanIn}, Init.KAIMING_UNIFORM, fanIn, true),
+                new Param(path + ".bias", new int[] {units}, Init.FAN_IN_UNIFORM, fanIn, true));
+    }
+
+    private Shape requireSequence(OpSpec op, Value x, String path) {
+        if (!x.shape().sequence()) {
+            reporter.error(op.location(), Code.NEEDS_SEQUENCE, path, op.kind().annotation(), x.shape());
+            throw new ShapeError();
+        }
+        return x.shape();
+    }
+
+    private void requireNotSequence(OpSpec op, Shape in, String path, String kind) {
+        if (in.sequence()) {
+            reporter.error(op.location(), Code.NORM_ACROSS_POSITIONS, path, kind);
+            throw new ShapeError();
+        }
+    }
+
     private Shape requireImage(OpSpec op, Value x, String path) {
         if (!x.shape().image()) {
             reporter.error(op.location(), Code.NEEDS_IMAGE, path, op.kind().annotation(), x.shape().channels());
@@ -302,7 +378,7 @@ public final class GraphBuilder {
     }
 
     private void checkBatchFits(LayerSpec layer, Shape shape) {
-        long columns = (long) spec.batch() * shape.spatial();
+        long columns = (long) spec.batch() * shape.spatial() * shape.positions();
         if (columns > Integer.MAX_VALUE / 64) {
             reporter.error(Location.of(layer.method()), Code.MODEL_TOO_LARGE, spec.element().getSimpleName(),
                     columns + " columns in " + layer.name(), "GEMM dimensions are 32-bit");

@@ -24,7 +24,8 @@ public sealed interface Op {
 
     record LayerNorm(double eps) implements Op {
         public String describe(Shape in, Shape out) {
-            return "layer norm over " + in + ", eps " + eps;
+            String over = in.sequence() ? "each position's " + in.channels() + " features" : in.toString();
+            return "layer norm over " + over + ", eps " + eps;
         }
     }
 
@@ -66,7 +67,8 @@ public sealed interface Op {
 
     record Dense(int units, boolean bias) implements Op {
         public String describe(Shape in, Shape out) {
-            return "dense " + in.size() + "→" + units + (bias ? " with bias" : "");
+            return "dense " + in.size() / in.positions() + "→" + units + (bias ? " with bias" : "")
+                    + (in.sequence() ? " per position" : "");
         }
     }
 
@@ -74,6 +76,30 @@ public sealed interface Op {
     record Add() implements Op {
         public String describe(Shape in, Shape out) {
             return "residual add";
+        }
+    }
+
+    /** Token ids to learned vectors: {@code weight[vocabulary, dim]}. */
+    record Embedding(int vocabulary, int dim) implements Op {
+        public String describe(Shape in, Shape out) {
+            return "embedding of " + vocabulary + " tokens → " + dim;
+        }
+    }
+
+    /** Adds a learned vector per position: {@code weight[length, features]}. */
+    record PositionalEmbedding() implements Op {
+        public String describe(Shape in, Shape out) {
+            return "learned positional embedding, " + in.length() + " positions";
+        }
+    }
+
+    /**
+     * Scaled dot-product attention over the positions of each sequence: reads the {@code qkv} projection
+     * ({@code 3D} features), writes {@code D}. The projections around it are {@link Dense} nodes.
+     */
+    record Attention(int heads, boolean causal) implements Op {
+        public String describe(Shape in, Shape out) {
+            return (causal ? "causal " : "") + "self-attention, " + heads + " heads of " + out.channels() / heads;
         }
     }
 }

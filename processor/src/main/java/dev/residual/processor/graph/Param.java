@@ -20,7 +20,9 @@ public record Param(String name, int[] shape, Init init, int fanIn, boolean trai
         /** Uniform in ±1/√fanIn, as nn.Conv2d and nn.Linear do for biases. */
         FAN_IN_UNIFORM,
         ONES,
-        ZEROS
+        ZEROS,
+        /** N(0, 1), as {@code nn.Embedding} does for its table. */
+        NORMAL
     }
 
     public long size() {

@@ -75,7 +75,7 @@ public final class Planner {
     static long savedFloats(Node node, int batch) {
         return switch (node.op()) {
             case Op.BatchNorm norm -> node.input().shape().channels();
-            case Op.LayerNorm norm -> batch;
+            case Op.LayerNorm norm -> (long) batch * node.input().shape().positions(); // per position of a sequence
             case Op.GroupNorm norm -> (long) batch * norm.groups();
             default -> 0;
         };
@@ -91,6 +91,8 @@ public final class Planner {
         return switch (node.op()) {
             // the flattened input, and the flattened input gradient beside it
             case Op.Dense dense when in.image() && in.spatial() > 1 -> 2 * MemoryPlan.align(in.size() * batch);
+            // the scores of one sequence and head, and their gradient (Attention.scratchFloats)
+            case Op.Attention attention -> 2L * in.length() * in.length();
             default -> 0;
         };
     }

@@ -19,6 +19,19 @@ public record ModelSpec(TypeElement element, AnnotationMirror mirror, List<Integ
         return new ModelSpec(element, mirror, input, batch, plainTwin, "", true, layers, blocks);
     }
 
+    /**
+     * {@code @Model(vocabulary)}: the number of token ids of a sequence model, 0 for other models. Read from the
+     * mirror (its default is 0), so the record keeps its components.
+     */
+    public int vocabulary() {
+        for (var entry : mirror.getElementValues().entrySet()) {
+            if (entry.getKey().getSimpleName().contentEquals("vocabulary")) {
+                return ((Number) entry.getValue().getValue()).intValue();
+            }
+        }
+        return 0;
+    }
+
     /** The block a residual op names, or null when it names no readable interface. */
     public BlockSpec block(OpSpec residual) {
         TypeElement type = residual.typeValue("block");

@@ -6,6 +6,9 @@ public enum OpKind {
     DENSE("Dense", true),
     POOL("Pool", true),
     RESIDUAL("Residual", true),
+    EMBEDDING("Embedding", true),
+    ATTENTION("Attention", true),
+    POSITIONAL_EMBEDDING("PositionalEmbedding", false),
     NORM("Norm", false),
     RELU("Relu", false),
     GELU("Gelu", false);

@@ -54,7 +54,9 @@ final class LayerChecks {
                 case POOL -> checkPool(op);
                 case NORM -> checkNorm(op);
                 case RESIDUAL -> checkResidual(op);
-                case RELU, GELU -> { }
+                case EMBEDDING -> positive(op, "dim");
+                case ATTENTION -> positive(op, "heads");
+                case RELU, GELU, POSITIONAL_EMBEDDING -> { }
             }
         }
     }
@@ -213,6 +215,8 @@ final class LayerChecks {
             case "units" -> "the number of outputs, e.g. units = 10";
             case "repeat" -> "how many blocks in sequence, e.g. repeat = 3";
             case "groups" -> "a divisor of the channels, e.g. groups = 8";
+            case "dim" -> "the features per token, e.g. dim = 128";
+            case "heads" -> "a divisor of the features, e.g. heads = 4";
             default -> "use a positive value";
         };
     }

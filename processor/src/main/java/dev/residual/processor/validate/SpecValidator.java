@@ -90,6 +90,13 @@ public final class SpecValidator {
         } else if (input.stream().anyMatch(d -> d < 1)) {
             reporter.error(modelValue(spec, "input"), Code.INPUT_NOT_POSITIVE, input);
         }
+        int vocabulary = spec.vocabulary();
+        if (vocabulary < 0) {
+            reporter.error(modelValue(spec, "vocabulary"), Code.NOT_POSITIVE, "vocabulary", vocabulary, "Model",
+                    "the number of distinct token ids, e.g. vocabulary = 65; leave it out for a model without tokens");
+        } else if (vocabulary > 0 && input.size() != 1) {
+            reporter.error(modelValue(spec, "vocabulary"), Code.VOCABULARY_INPUT, vocabulary, input);
+        }
     }
 
     /** The plain twin's name is a free identifier, and the model has skip connections for it to drop. */

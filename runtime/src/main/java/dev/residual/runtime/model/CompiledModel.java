@@ -81,6 +81,11 @@ public abstract class CompiledModel implements AutoCloseable {
                     }
                 }
                 case ZEROS -> tensor.data().fill((byte) 0);
+                case NORMAL -> {
+                    for (long i = 0; i < spec.size(); i++) {
+                        tensor.set(i, (float) random.nextGaussian());
+                    }
+                }
                 case KAIMING_UNIFORM, FAN_IN_UNIFORM -> {
                     // kaiming_uniform_(a=√5) has gain √(2/(1+5)) and bound gain·√(3/fanIn) = 1/√fanIn, the same
                     // bound PyTorch uses for biases.

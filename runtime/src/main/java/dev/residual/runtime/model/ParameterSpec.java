@@ -19,7 +19,9 @@ public record ParameterSpec(String name, int[] shape, Init init, int fanIn, bool
         /** nn.Conv2d / nn.Linear biases: uniform in ±1/√fanIn. */
         FAN_IN_UNIFORM,
         ONES,
-        ZEROS
+        ZEROS,
+        /** nn.Embedding tables: N(0, 1). */
+        NORMAL
     }
 
     public long size() {

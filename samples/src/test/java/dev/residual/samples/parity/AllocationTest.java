@@ -80,4 +80,25 @@ class AllocationTest {
             assertEquals(0, THREADS.getCurrentThreadAllocatedBytes() - before, "bytes allocated by 10 train steps");
         }
     }
+
+    @Test
+    void transformerTrainStepAllocatesZeroBytes() {
+        try (TinyGptNet model = new TinyGptNet()) {
+            model.setOptimizer(new AdamW(0.01), dev.residual.runtime.optim.LearningRate.constant(1e-3));
+            float[] input = new float[TinyGptNet.BATCH * TinyGptNet.INPUT_SIZE];
+            int[] labels = new int[TinyGptNet.BATCH * TinyGptNet.SEQUENCE_LENGTH];
+            for (int i = 0; i < labels.length; i++) {
+                input[i] = i % TinyGptNet.VOCABULARY;
+                labels[i] = (i + 1) % TinyGptNet.VOCABULARY;
+            }
+            for (int i = 0; i < 300; i++) {
+                model.trainStep(1 + i % TinyGptNet.BATCH, input, labels);
+            }
+            long before = THREADS.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 10; i++) {
+                model.trainStep(1 + i % TinyGptNet.BATCH, input, labels);
+            }
+            assertEquals(0, THREADS.getCurrentThreadAllocatedBytes() - before, "bytes allocated by 10 train steps");
+        }
+    }
 }

@@ -18,6 +18,11 @@ record DenseEmitter(Op.Dense dense) implements OpEmitter {
         return in.image() && in.spatial() > 1;
     }
 
+    /** Input features per column: a whole flattened sample, or one position of a sequence. */
+    private static long features(Shape in) {
+        return in.size() / in.positions();
+    }
+
     @Override
     public CodeBlock forward(Step step, Symbols symbols) {
         Node node = step.head();
@@ -29,7 +34,7 @@ record DenseEmitter(Op.Dense dense) implements OpEmitter {
                     in.height(), in.width(), symbols.scratch());
             input = symbols.scratch();
         }
-        code.addStatement("$T.forward(gemm, $L, $L, n, $L, $L, $L, $L)", Symbols.kernel("Dense"), input, in.size(),
+        code.addStatement("$T.forward(gemm, $L, $L, n, $L, $L, $L, $L)", Symbols.kernel("Dense"), input, features(in),
                 symbols.tensor(node.params().get(0)), dense.units(),
                 dense.bias() ? symbols.tensor(node.params().get(1)) : Emit.NONE, symbols.tensor(node.output()));
         return code.build();
@@ -47,7 +52,7 @@ record DenseEmitter(Op.Dense dense) implements OpEmitter {
         CodeBlock.Builder code = CodeBlock.builder();
         if (!flattens(in)) {
             return code.addStatement("$T.backward(gemm, $L, $L, n, $L, $L, $L, $L, $L, $L, $L)",
-                    Symbols.kernel("Dense"), symbols.tensor(node.input()), in.size(), weight, dense.units(), dOut,
+                    Symbols.kernel("Dense"), symbols.tensor(node.input()), features(in), weight, dense.units(), dOut,
                     dWeight, dBias, symbols.inputGradient(node.input()), accumulate).build();
         }
         // The forward's flattened copy is gone (scratch is shared): flatten again, take the input gradient in the

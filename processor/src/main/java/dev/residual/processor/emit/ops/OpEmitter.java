@@ -39,6 +39,9 @@ public interface OpEmitter {
             case Op.GlobalAvgPool pool -> new PoolEmitter(op);
             case Op.Dense dense -> new DenseEmitter(dense);
             case Op.Add add -> new AddEmitter();
+            case Op.Embedding embedding -> new EmbeddingEmitter(embedding);
+            case Op.PositionalEmbedding positions -> new PositionalEmbeddingEmitter();
+            case Op.Attention attention -> new AttentionEmitter(attention);
         };
     }
 }

@@ -1,0 +1,148 @@
+package dev.residual.processor.emit;
+
+import com.palantir.javapoet.FieldSpec;
+import com.palantir.javapoet.MethodSpec;
+import com.palantir.javapoet.TypeSpec;
+import dev.residual.processor.graph.Graph;
+import dev.residual.processor.graph.Shape;
+import javax.lang.model.element.Modifier;
+
+/**
+ * The public entry points of a sequence model ({@code @Model(vocabulary = V)}): {@code forward} and
+ * {@code trainStep} over {@code n} sequences of {@code T} token ids, with one row of logits and one label per
+ * position. Inside, every layer method runs on {@code n·T} columns — a sequence is stored as {@code n·T} feature
+ * vectors — so the per-position ops are the vector ops unchanged; only embeddings and attention divide by {@code T}.
+ */
+final class SequenceEntryPoints {
+
+    private final Graph graph;
+    private final Symbols symbols;
+
+    SequenceEntryPoints(Graph graph, Symbols symbols) {
+        this.graph = graph;
+        this.symbols = symbols;
+    }
+
+    void addTo(TypeSpec.Builder type) {
+        Shape out = graph.output().shape();
+        type.addField(constant("SEQUENCE_LENGTH", graph.input().shape().length(), "Token ids per sequence."));
+        type.addField(constant("VOCABULARY", out.channels(), "Logits per position: the token ids' range."));
+        forward(type);
+        train(type);
+    }
+
+    private void forward(TypeSpec.Builder type) {
+        type.addMethod(MethodSpec.methodBuilder("forward").addModifiers(Modifier.PUBLIC)
+                .addJavadoc("Runs the network on {@code n} sequences. Allocates nothing.\n\n"
+                        + "@param n      sequences, from 1 to {@link #BATCH}\n"
+                        + "@param input  {@code n × SEQUENCE_LENGTH} token ids as floats (whole numbers in\n"
+                        + "              {@code [0, VOCABULARY)}, exact below 2²⁴), sequence by sequence\n"
+                        + "@param output receives {@code n × SEQUENCE_LENGTH × VOCABULARY} logits, a row per position\n"
+                        + "@throws IllegalArgumentException for a token id out of range, naming its position\n")
+                .addParameter(int.class, "n")
+                .addParameter(Symbols.MEMORY_SEGMENT, "input")
+                .addParameter(Symbols.MEMORY_SEGMENT, "output")
+                .addStatement("checkBatch(n)")
+                .addStatement("checkSize($S, input, (long) n * INPUT_SIZE)", "input")
+                .addStatement("checkSize($S, output, (long) n * OUTPUT_SIZE)", "output")
+                .addStatement("run(n, input, 0L, output, 0L, false)")
+                .build());
+        type.addMethod(MethodSpec.methodBuilder("forward").addModifiers(Modifier.PUBLIC)
+                .addJavadoc("Runs the network on {@code n} sequences held in arrays; see "
+                        + "{@link #forward(int, MemorySegment, MemorySegment)}.\n")
+                .addParameter(int.class, "n")
+                .addParameter(float[].class, "input")
+                .addParameter(float[].class, "output")
+                .addStatement("checkBatch(n)")
+                .addStatement("checkSize($S, input, (long) n * INPUT_SIZE)", "input")
+                .addStatement("checkSize($S, output, (long) n * OUTPUT_SIZE)", "output")
+                .addStatement("$T.copy(input, 0, activations, $T.JAVA_FLOAT, STAGED_INPUT * Float.BYTES, "
+                        + "n * INPUT_SIZE)", Symbols.MEMORY_SEGMENT, Symbols.VALUE_LAYOUT)
+                .addStatement("run(n, activations, STAGED_INPUT, activations, STAGED_OUTPUT, false)")
+                .addStatement("$T.copy(activations, $T.JAVA_FLOAT, STAGED_OUTPUT * Float.BYTES, output, 0, "
+                        + "n * OUTPUT_SIZE)", Symbols.MEMORY_SEGMENT, Symbols.VALUE_LAYOUT)
+                .build());
+        MethodSpec.Builder run = MethodSpec.methodBuilder("run").addModifiers(Modifier.PRIVATE)
+                .addJavadoc("The forward pass on checked arguments; offsets count floats. Every layer method gets\n"
+                        + "the {@code n·T} positions as its columns.\n")
+                .addParameter(int.class, "n")
+                .addParameter(Symbols.MEMORY_SEGMENT, "input")
+                .addParameter(long.class, "inputOffset")
+                .addParameter(Symbols.MEMORY_SEGMENT, "output")
+                .addParameter(long.class, "outputOffset")
+                .addParameter(boolean.class, "training")
+                .addStatement("int positions = n * SEQUENCE_LENGTH")
+                .addComment("the ids are one row of positions in either layout: a copy")
+                .addStatement("$T.nchwToChannelMajor(input, inputOffset, 1, 1, positions, 1, $L)",
+                        Symbols.kernel("Layout"), symbols.tensor(graph.input()));
+        for (Graph.Layer layer : graph.layers()) {
+            run.addStatement("$N(positions, training)", ModelWriter.forwardName(layer.name()));
+        }
+        run.beginControlFlow("if (output != null)")
+                .addComment("VOCABULARY×positions logits to a row per position")
+                .addStatement("$T.channelMajorToNchw($L, VOCABULARY, 1, 1, positions, output, outputOffset)",
+                        Symbols.kernel("Layout"), symbols.tensor(graph.output()))
+                .endControlFlow();
+        run.addStatement("lastBatch = n");
+        type.addMethod(run.build());
+    }
+
+    private void train(TypeSpec.Builder type) {
+        type.addMethod(MethodSpec.methodBuilder("trainStep").addModifiers(Modifier.PUBLIC)
+                .returns(float.class)
+                .addJavadoc("One training step on {@code n} sequences: the forward pass, softmax cross-entropy at\n"
+                        + "every position against {@code labels} (for a language model, the next token), the\n"
+                        + "backward pass into the gradient block, and the optimizer's update. Allocates nothing.\n\n"
+                        + "@param n      sequences, from 1 to {@link #BATCH}\n"
+                        + "@param input  {@code n × SEQUENCE_LENGTH} token ids as floats\n"
+                        + "@param labels {@code n × SEQUENCE_LENGTH} target ids, one per position\n"
+                        + "@return the mean loss over the {@code n × SEQUENCE_LENGTH} positions, before the update\n"
+                        + "@throws IllegalArgumentException for an id or a label out of range\n"
+                        + "@throws ArithmeticException when the loss or a gradient is not finite; the parameters are"
+                        + " then left as they were\n")
+                .addParameter(int.class, "n")
+                .addParameter(float[].class, "input")
+                .addParameter(int[].class, "labels")
+                .addStatement("checkBatch(n)")
+                .addStatement("checkSize($S, input, (long) n * INPUT_SIZE)", "input")
+                .addStatement("checkLabels(labels, n * SEQUENCE_LENGTH, VOCABULARY)")
+                .addStatement("$T.copy(input, 0, activations, $T.JAVA_FLOAT, STAGED_INPUT * Float.BYTES, "
+                        + "n * INPUT_SIZE)", Symbols.MEMORY_SEGMENT, Symbols.VALUE_LAYOUT)
+                .addStatement("return train(n, activations, STAGED_INPUT, labels)")
+                .build());
+        type.addMethod(MethodSpec.methodBuilder("trainStep").addModifiers(Modifier.PUBLIC)
+                .returns(float.class)
+                .addJavadoc("One training step on {@code n} sequences in off-heap memory; see "
+                        + "{@link #trainStep(int, float[], int[])}.\n")
+                .addParameter(int.class, "n")
+                .addParameter(Symbols.MEMORY_SEGMENT, "input")
+                .addParameter(int[].class, "labels")
+                .addStatement("checkBatch(n)")
+                .addStatement("checkSize($S, input, (long) n * INPUT_SIZE)", "input")
+                .addStatement("checkLabels(labels, n * SEQUENCE_LENGTH, VOCABULARY)")
+                .addStatement("return train(n, input, 0L, labels)")
+                .build());
+        MethodSpec.Builder train = MethodSpec.methodBuilder("train").addModifiers(Modifier.PRIVATE)
+                .returns(float.class)
+                .addJavadoc("The training step on checked arguments.\n")
+                .addParameter(int.class, "n")
+                .addParameter(Symbols.MEMORY_SEGMENT, "input")
+                .addParameter(long.class, "inputOffset")
+                .addParameter(int[].class, "labels")
+                .addStatement("beginStep()")
+                .addStatement("run(n, input, inputOffset, null, 0L, true)")
+                .addStatement("int positions = n * SEQUENCE_LENGTH")
+                .addStatement("float loss = crossEntropy($L, VOCABULARY, positions, labels, $L)",
+                        symbols.tensor(graph.output()), symbols.gradient(graph.output()));
+        for (int i = graph.layers().size() - 1; i >= 0; i--) {
+            train.addStatement("$N(positions)", ModelWriter.backwardName(graph.layers().get(i).name()));
+        }
+        train.addStatement("return update(loss)");
+        type.addMethod(train.build());
+    }
+
+    private static FieldSpec constant(String name, int value, String doc) {
+        return FieldSpec.builder(int.class, name, Modifier.PUBLIC, Modifier.STATIC, Modifier.FINAL)
+                .initializer("$L", value).addJavadoc(doc + "\n").build();
+    }
+}
