@@ -124,8 +124,8 @@ public final class OpenBlasGemm implements Gemm {
 
     @Override
     public String describe() {
-        return "OpenBLAS " + config.trim() + " (core " + coreName + ", " + threads() + " threads) from " + source
-                + ": " + path;
+        return "OpenBLAS " + config.trim() + " (core " + coreName + ", " + threads() + " threads, "
+                + OpenBlasIdleThreads.VARIABLE + "=" + OpenBlasIdleThreads.configure() + ") from " + source + ": " + path;
     }
 
     /** Where the library was loaded from. */
