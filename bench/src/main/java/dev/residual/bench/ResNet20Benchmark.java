@@ -2,6 +2,7 @@ package dev.residual.bench;
 
 import dev.residual.runtime.gemm.Backends;
 import dev.residual.runtime.gemm.OpenBlasLocator;
+import dev.residual.runtime.ops.Workers;
 import dev.residual.runtime.optim.LearningRate;
 import dev.residual.runtime.optim.Sgd;
 import dev.residual.samples.resnet.ResNet20Net;
@@ -48,6 +49,7 @@ public class ResNet20Benchmark {
     @Setup(Level.Trial)
     public void setUp() {
         model = new ResNet20Net(Backends.choose("auto", OpenBlasLocator.fromEnvironment(), threads), 1);
+        Workers.shared().setThreads(threads); // the element-wise kernels use as many threads as the GEMM
         model.setOptimizer(new Sgd(0.9, 5e-4), LearningRate.constant(0.01));
         images = new float[batch * ResNet20Net.INPUT_SIZE];
         for (int i = 0; i < images.length; i++) {
