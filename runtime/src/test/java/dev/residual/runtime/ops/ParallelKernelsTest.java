@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  */
 class ParallelKernelsTest {
 
-    private static final int C = 8, N = 4, H = 32, W = 32, HW = H * W, SIZE = C * N * HW, K = 3;
+    private static final int C = 8, N = 8, H = 32, W = 32, HW = H * W, SIZE = C * N * HW, K = 3;
 
     /** The kernels split by channel, run with the shared pool at {@code threads}; all outputs, concatenated. */
     private static float[] runAll(int threads) {
