@@ -29,20 +29,17 @@ public final class Backends {
                 threads());
     }
 
-    private static final class Threads {
-        static final int COUNT = configured();
-
-        private static int configured() {
-            int threads = parseThreads(System.getProperty(THREADS_PROPERTY));
-            LOG.log(Level.INFO, "Threads per model step: {0} (-D{1}; the GEMM and the element-wise kernels take turns"
-                    + " on them)", threads, THREADS_PROPERTY);
-            return threads;
-        }
-    }
+    /** The configured thread count once read; 0 before. Not a holder class, so a bad value fails every call alike. */
+    private static int configuredThreads;
 
     /** The thread count one model step uses, from {@value #THREADS_PROPERTY}; read and logged once per JVM. */
-    public static int threads() {
-        return Threads.COUNT;
+    public static synchronized int threads() {
+        if (configuredThreads == 0) {
+            configuredThreads = parseThreads(System.getProperty(THREADS_PROPERTY));
+            LOG.log(Level.INFO, "Threads per model step: {0} (-D{1}; the GEMM and the element-wise kernels take turns"
+                    + " on them)", configuredThreads, THREADS_PROPERTY);
+        }
+        return configuredThreads;
     }
 
     /**

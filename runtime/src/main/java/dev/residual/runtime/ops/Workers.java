@@ -33,9 +33,8 @@ public final class Workers {
      */
     static final long MIN_FLOATS_PER_PART = 1L << 16;
 
-    private static final class Shared {
-        static final Workers POOL = new Workers(Backends.threads());
-    }
+    /** The shared pool once made; not a holder class, so a bad {@code -Dresidual.threads} fails every call alike. */
+    private static volatile Workers shared;
 
     private final PartPool pool = new PartPool("residual-ops-");
     /** The current call's parts, as the pool runs them; made once so a call allocates nothing. */
@@ -56,7 +55,16 @@ public final class Workers {
 
     /** The pool every kernel uses, sized by {@link Backends#threads()}. */
     public static Workers shared() {
-        return Shared.POOL;
+        Workers pool = shared;
+        if (pool == null) {
+            synchronized (Workers.class) {
+                if (shared == null) {
+                    shared = new Workers(Backends.threads());
+                }
+                pool = shared;
+            }
+        }
+        return pool;
     }
 
     /** The most threads one call uses, the caller included. */

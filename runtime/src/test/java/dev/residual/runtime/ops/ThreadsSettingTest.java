@@ -25,12 +25,16 @@ class ThreadsSettingTest {
     }
 
     private static List<String> probe(String threads) throws IOException, InterruptedException {
+        return probe(threads, 0);
+    }
+
+    private static List<String> probe(String threads, int exitCode) throws IOException, InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Process process = new ProcessBuilder(java.toString(), "-D" + Backends.THREADS_PROPERTY + "=" + threads,
                 "-D" + Backends.BACKEND_PROPERTY + "=java", "-cp", System.getProperty("java.class.path"),
                 Probe.class.getName()).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, process.waitFor(), output);
+        assertEquals(exitCode, process.waitFor(), output);
         return output.lines().toList();
     }
 
@@ -42,6 +46,12 @@ class ThreadsSettingTest {
             long logged = lines.stream().filter(line -> line.contains("Threads per model step: " + threads)).count();
             assertEquals(1, logged, "the setting is logged once:\n" + String.join("\n", lines));
         }
+    }
+
+    @Test
+    void aBadValueStopsTheJvmWithAMessageNamingIt() throws Exception {
+        String output = String.join("\n", probe("zero", 1));
+        assertTrue(output.contains("-Dresidual.threads=zero is not a thread count"), output);
     }
 
     @Test
