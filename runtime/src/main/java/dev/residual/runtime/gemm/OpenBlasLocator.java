@@ -75,7 +75,6 @@ public final class OpenBlasLocator {
 
     /** Opens the first candidate that works, or throws with every attempt and its reason. */
     public Located locate() {
-        OpenBlasIdleThreads.configure(); // read by OpenBLAS when it loads
         List<String> attempts = new ArrayList<>();
         if (explicitPath != null) {
             Path path = Path.of(explicitPath);

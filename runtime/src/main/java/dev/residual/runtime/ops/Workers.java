@@ -12,8 +12,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p><b>Who owns parallelism.</b> One setting, {@value Backends#THREADS_PROPERTY} ({@link Backends#threads()}), is
  * the number of threads one model step uses. A step is a sequence of kernels and matrix products, each run to the end
  * before the next starts, so the GEMM backend's threads and these take turns and never compete: the GEMM uses its
- * threads during a product, then these split the next element-wise kernel. OpenBLAS's own idle threads are told to
- * sleep at once instead of spinning (see {@code OpenBlasGemm}), so they leave the cores to these.
+ * threads during a product, then these split the next element-wise kernel. OpenBLAS's idle workers spin for a while
+ * after a product, but calling {@code sched_yield}, which lets a runnable thread go first (bench/README.md, "Threads").
  *
  * <p><b>When a call is split.</b> Only when every part gets at least {@link #MIN_FLOATS_PER_PART} floats of work:
  * waking a parked thread costs tens of microseconds, more than a small kernel's whole run, so a batch-1 inference runs
