@@ -2,6 +2,7 @@ package dev.residual.bench;
 
 import dev.residual.runtime.gemm.Backends;
 import dev.residual.runtime.gemm.OpenBlasLocator;
+import dev.residual.runtime.ops.Workers;
 import dev.residual.runtime.optim.AdamW;
 import dev.residual.runtime.optim.LearningRate;
 import dev.residual.samples.language.Alphabet;
@@ -50,6 +51,7 @@ public class CharModelBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        Workers.shared().setThreads(threads); // the element-wise kernels use as many threads as the GEMM
         model = new CharModelNet(Backends.choose("auto", OpenBlasLocator.fromEnvironment(), threads), 1);
         model.setOptimizer(new AdamW(0.01), LearningRate.constant(1e-3));
         tokens = new float[batch * CharModelNet.INPUT_SIZE];

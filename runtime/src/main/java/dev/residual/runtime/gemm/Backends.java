@@ -11,8 +11,10 @@ import java.util.Locale;
  * library loads — except when an explicit library path was given: a wrong explicit path is an error, because the user
  * asked for that library. {@code openblas} never falls back.
  *
- * <p>{@value #THREADS_PROPERTY} sets the backend's thread count (default: all available processors). This is the one
- * setting for who owns parallelism: the GEMM backend does, and callers run one model step on one thread.
+ * <p>{@value #THREADS_PROPERTY} is the one setting for parallelism ({@link #threads()}): how many threads one model
+ * step uses (default: all available processors). The default backend's matrix products use that many, and so do the
+ * element-wise kernels ({@code dev.residual.runtime.ops.Workers}); they take turns, never running at once. Set it to
+ * 1 when several models step concurrently, one per thread, as a service answering requests in parallel would.
  */
 public final class Backends {
 
@@ -24,7 +26,38 @@ public final class Backends {
 
     private static final class Default {
         static final Gemm GEMM = choose(System.getProperty(BACKEND_PROPERTY, "auto"), OpenBlasLocator.fromEnvironment(),
-                Integer.getInteger(THREADS_PROPERTY, Runtime.getRuntime().availableProcessors()));
+                threads());
+    }
+
+    /** The configured thread count once read; 0 before. Not a holder class, so a bad value fails every call alike. */
+    private static int configuredThreads;
+
+    /** The thread count one model step uses, from {@value #THREADS_PROPERTY}; read and logged once per JVM. */
+    public static synchronized int threads() {
+        if (configuredThreads == 0) {
+            configuredThreads = parseThreads(System.getProperty(THREADS_PROPERTY));
+            LOG.log(Level.INFO, "Threads per model step: {0} (-D{1}; the GEMM and the element-wise kernels take turns"
+                    + " on them)", configuredThreads, THREADS_PROPERTY);
+        }
+        return configuredThreads;
+    }
+
+    /**
+     * Reads a {@value #THREADS_PROPERTY} value: {@code null} or blank means all available processors; anything else
+     * must be a whole number from 1 to {@link Runtime#availableProcessors()}·4.
+     *
+     * @throws IllegalArgumentException naming the property when the value is not such a number
+     */
+    public static int parseThreads(String value) {
+        if (value == null || value.isBlank()) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+        try {
+            return GemmArguments.checkThreads(Integer.parseInt(value.trim()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("-D" + THREADS_PROPERTY + "=" + value + " is not a thread count: "
+                    + (e instanceof NumberFormatException ? "not a whole number" : e.getMessage()), e);
+        }
     }
 
     /** The backend every model in this JVM uses unless given another. */

@@ -1,11 +1,11 @@
 package dev.residual.runtime.gemm;
 
+import dev.residual.runtime.parallel.PartPool;
+import dev.residual.runtime.parallel.Parts;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.ref.Cleaner;
 import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The pure-Java sgemm: always available, no native code and no incubator modules, several times slower than OpenBLAS.
@@ -67,7 +67,11 @@ public final class JavaGemm implements Gemm {
 
     private final Job job = new Job();
     private final Workspace callerWorkspace = new Workspace();
-    private final Pool pool = new Pool();
+    private final PartPool pool = new PartPool("residual-gemm-");
+    /** Part {@code p}'s packing buffers, the caller's at 0: worker {@code p} of the pool always runs part {@code p}. */
+    private Workspace[] workspaces = {callerWorkspace};
+    /** The current call's parts, as the pool runs them; made once so a call allocates nothing. */
+    private final Parts parts = part -> job.runPart(part, workspaces[part]);
     private int threads;
 
     /** A backend using every available processor. */
@@ -97,17 +101,22 @@ public final class JavaGemm implements Gemm {
                 return;
             }
             int parts = job.plan(partsFor(m, n, k));
-            if (parts > 1 && !pool.canRead(parts - 1, a, b, c)) {
+            if (parts > 1 && !canRead(pool.prepare(parts), a, b, c)) {
                 parts = job.plan(1);
             }
             if (parts == 1) {
                 job.runPart(0, callerWorkspace);
             } else {
-                pool.run(job, parts, callerWorkspace);
+                pool.run(this.parts, parts);
             }
         } finally {
             job.clear(); // do not keep the caller's memory reachable between calls
         }
+    }
+
+    /** Whether a worker may read all three segments: a confined arena's may be touched by its owner thread only. */
+    private static boolean canRead(Thread worker, MemorySegment a, MemorySegment b, MemorySegment c) {
+        return a.isAccessibleBy(worker) && b.isAccessibleBy(worker) && c.isAccessibleBy(worker);
     }
 
     private int partsFor(int m, int n, int k) {
@@ -123,6 +132,13 @@ public final class JavaGemm implements Gemm {
     public void setThreads(int threads) {
         this.threads = GemmArguments.checkThreads(threads);
         pool.trim(threads - 1);
+        if (workspaces.length < threads) {
+            Workspace[] grown = Arrays.copyOf(workspaces, threads);
+            for (int w = workspaces.length; w < threads; w++) {
+                grown[w] = new Workspace();
+            }
+            workspaces = grown;
+        }
     }
 
     @Override
@@ -467,150 +483,5 @@ public final class JavaGemm implements Gemm {
 
     private static int ceilDiv(int x, int y) {
         return (x + y - 1) / y;
-    }
-
-    /**
-     * The daemon threads that run parts 1.. of a call while the caller runs part 0. Holds no reference to the
-     * {@link JavaGemm}, so the instance can become unreachable and its {@link Cleaner} stop them.
-     */
-    private static final class Pool {
-        private static final AtomicInteger NAMES = new AtomicInteger();
-        /** Spins before parking while waiting for workers, which usually finish within microseconds of the caller. */
-        private static final int SPINS = 2_000;
-
-        private Worker[] workers = new Worker[0];
-        private final AtomicInteger pending = new AtomicInteger();
-        private volatile Thread caller;
-        private volatile Throwable failure;
-
-        /** Runs {@code job} in {@code parts} parts and returns when all are done. */
-        void run(Job job, int parts, Workspace callerWorkspace) {
-            failure = null;
-            caller = Thread.currentThread();
-            pending.set(parts - 1);
-            for (int w = 0; w < parts - 1; w++) {
-                workers[w].hand(job);
-            }
-            try {
-                job.runPart(0, callerWorkspace);
-            } finally {
-                awaitWorkers(); // the workers still read the caller's memory
-            }
-            Throwable failed = failure;
-            if (failed != null) {
-                failure = null;
-                if (failed instanceof RuntimeException e) {
-                    throw e;
-                }
-                if (failed instanceof Error e) {
-                    throw e;
-                }
-                throw new IllegalStateException("sgemm worker failed", failed);
-            }
-        }
-
-        private void awaitWorkers() {
-            int spins = SPINS;
-            while (pending.get() != 0) {
-                if (spins > 0) {
-                    spins--;
-                    Thread.onSpinWait();
-                } else {
-                    LockSupport.park(this);
-                }
-            }
-        }
-
-        /** Starts workers up to {@code count} and tells whether they may read all three segments. */
-        boolean canRead(int count, MemorySegment a, MemorySegment b, MemorySegment c) {
-            Worker first = ensure(count);
-            // A segment of a confined arena may be touched only by its owner thread.
-            return a.isAccessibleBy(first) && b.isAccessibleBy(first) && c.isAccessibleBy(first);
-        }
-
-        private synchronized Worker ensure(int count) {
-            if (workers.length < count) {
-                Worker[] grown = Arrays.copyOf(workers, count);
-                for (int w = workers.length; w < count; w++) {
-                    grown[w] = new Worker(this, w + 1, "residual-gemm-" + NAMES.incrementAndGet());
-                    grown[w].start();
-                }
-                workers = grown;
-            }
-            return workers[0];
-        }
-
-        /** Stops the workers beyond the first {@code count}. */
-        synchronized void trim(int count) {
-            if (workers.length > count) {
-                for (int w = count; w < workers.length; w++) {
-                    workers[w].retire();
-                }
-                workers = Arrays.copyOf(workers, count);
-            }
-        }
-
-        synchronized void close() {
-            trim(0);
-        }
-
-        void finished(Throwable thrown) {
-            if (thrown != null) {
-                failure = thrown;
-            }
-            if (pending.decrementAndGet() == 0) {
-                LockSupport.unpark(caller);
-            }
-        }
-    }
-
-    /** A daemon thread that runs one part of a call each time it is handed a ticket. */
-    private static final class Worker extends Thread {
-        private final Pool pool;
-        private final int part;
-        private final Workspace workspace = new Workspace();
-        /** Written by the caller after the job's fields, read here before them: the hand-over. */
-        private volatile int ticket;
-        private volatile boolean stopped;
-        private int served;
-        private Job job;
-
-        Worker(Pool pool, int part, String name) {
-            super(name);
-            this.pool = pool;
-            this.part = part;
-            setDaemon(true);
-        }
-
-        void hand(Job job) {
-            this.job = job;
-            ticket = ticket + 1; // only the caller writes ticket, and never while this worker is busy
-            LockSupport.unpark(this);
-        }
-
-        void retire() {
-            stopped = true;
-            LockSupport.unpark(this);
-        }
-
-        @Override
-        public void run() {
-            while (!stopped) {
-                int current = ticket;
-                if (current == served) {
-                    Thread.interrupted(); // nobody should interrupt a worker, but a set flag would make park spin
-                    LockSupport.park(this);
-                    continue;
-                }
-                Throwable thrown = null;
-                try {
-                    job.runPart(part, workspace);
-                } catch (Throwable t) {
-                    thrown = t;
-                }
-                served = current;
-                pool.finished(thrown);
-            }
-        }
     }
 }

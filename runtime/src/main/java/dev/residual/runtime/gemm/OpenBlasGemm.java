@@ -122,9 +122,17 @@ public final class OpenBlasGemm implements Gemm {
         return "openblas";
     }
 
+    /**
+     * How long OpenBLAS's idle workers spin before sleeping, 2^value cycles (default 28, about 0.1 s); read by OpenBLAS
+     * when it loads. Left to the user: measured on the loaded 2-core machine, a shorter spin (4 or 20) made a batch-1
+     * inference 1.5–2.4 times as expensive in CPU, since each product then has to wake the workers (bench/README.md).
+     */
+    static final String THREAD_TIMEOUT = "OPENBLAS_THREAD_TIMEOUT";
+
     @Override
     public String describe() {
-        return "OpenBLAS " + config.trim() + " (core " + coreName + ", " + threads() + " threads) from " + source
+        return "OpenBLAS " + config.trim() + " (core " + coreName + ", " + threads() + " threads, "
+                + THREAD_TIMEOUT + "=" + System.getenv().getOrDefault(THREAD_TIMEOUT, "default") + ") from " + source
                 + ": " + path;
     }
 

@@ -103,21 +103,48 @@ public final class Activations {
      */
     public static void reluBackward(MemorySegment y, long yOff, MemorySegment dOut, long dOutOff, int C, int hw, int n,
                                     MemorySegment dIn, long dInOff, boolean accumulate) {
-        int length = n * hw;
-        for (int c = 0; c < C; c++) {
-            long row = (long) c * length;
-            long o = yOff + row, g = dOutOff + row, d = dInOff + row;
-            if (accumulate) {
-                for (int i = 0; i < length; i++) {
-                    float pass = y.getAtIndex(JAVA_FLOAT, o + i) > 0f ? dOut.getAtIndex(JAVA_FLOAT, g + i) : 0f;
-                    dIn.setAtIndex(JAVA_FLOAT, d + i, dIn.getAtIndex(JAVA_FLOAT, d + i) + pass);
-                }
-            } else {
-                for (int i = 0; i < length; i++) {
-                    float pass = y.getAtIndex(JAVA_FLOAT, o + i) > 0f ? dOut.getAtIndex(JAVA_FLOAT, g + i) : 0f;
-                    dIn.setAtIndex(JAVA_FLOAT, d + i, pass);
+        ReluBackward task = RELU_BACKWARD.get();
+        task.y = y; task.yOff = yOff; task.dOut = dOut; task.dOutOff = dOutOff; task.length = n * hw;
+        task.dIn = dIn; task.dInOff = dInOff; task.accumulate = accumulate;
+        task.runOverChannels(C, 3L * n * hw);
+    }
+
+    private static final ThreadLocal<ReluBackward> RELU_BACKWARD = ThreadLocal.withInitial(ReluBackward::new);
+
+    /** {@link #reluBackward}'s arguments and its work on a range of channels. */
+    private static final class ReluBackward extends ChannelRange {
+        MemorySegment y, dOut, dIn;
+        long yOff, dOutOff, dInOff;
+        int length;
+        boolean accumulate;
+
+        @Override
+        void run(int from, int to) {
+            for (int c = from; c < to; c++) {
+                long row = (long) c * length;
+                long o = yOff + row, g = dOutOff + row, d = dInOff + row;
+                if (accumulate) {
+                    for (int i = 0; i < length; i++) {
+                        float pass = y.getAtIndex(JAVA_FLOAT, o + i) > 0f ? dOut.getAtIndex(JAVA_FLOAT, g + i) : 0f;
+                        dIn.setAtIndex(JAVA_FLOAT, d + i, dIn.getAtIndex(JAVA_FLOAT, d + i) + pass);
+                    }
+                } else {
+                    for (int i = 0; i < length; i++) {
+                        float pass = y.getAtIndex(JAVA_FLOAT, o + i) > 0f ? dOut.getAtIndex(JAVA_FLOAT, g + i) : 0f;
+                        dIn.setAtIndex(JAVA_FLOAT, d + i, pass);
+                    }
                 }
             }
+        }
+
+        @Override
+        boolean accessibleBy(Thread thread) {
+            return accessible(thread, y, dOut, dIn, null);
+        }
+
+        @Override
+        void clear() {
+            y = dOut = dIn = null;
         }
     }
 

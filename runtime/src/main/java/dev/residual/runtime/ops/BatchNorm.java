@@ -37,15 +37,46 @@ public final class BatchNorm {
                                  MemorySegment mean, long mOff, MemorySegment var, long vOff, float eps,
                                  MemorySegment residual, long rOff, boolean relu,
                                  MemorySegment out, long outOff) {
-        int length = n * hw;
-        for (int c = 0; c < C; c++) {
-            // The per-channel factor in double so that 1/sqrt rounds once.
-            float scale = (float) (gamma.getAtIndex(JAVA_FLOAT, gOff + c)
-                    / Math.sqrt((double) var.getAtIndex(JAVA_FLOAT, vOff + c) + eps));
-            float center = mean.getAtIndex(JAVA_FLOAT, mOff + c);
-            float shift = beta.getAtIndex(JAVA_FLOAT, bOff + c);
-            long row = (long) c * length;
-            normalizeRow(in, inOff + row, center, scale, shift, residual, rOff + row, relu, out, outOff + row, length);
+        Inference task = INFERENCE.get();
+        task.in = in; task.inOff = inOff; task.length = n * hw;
+        task.gamma = gamma; task.gOff = gOff; task.beta = beta; task.bOff = bOff;
+        task.mean = mean; task.mOff = mOff; task.var = var; task.vOff = vOff; task.eps = eps;
+        task.residual = residual; task.rOff = rOff; task.relu = relu; task.out = out; task.outOff = outOff;
+        task.runOverChannels(C, 3L * n * hw);
+    }
+
+    private static final ThreadLocal<Inference> INFERENCE = ThreadLocal.withInitial(Inference::new);
+
+    /** {@link #inference}'s arguments and its work on a range of channels. */
+    private static final class Inference extends ChannelRange {
+        MemorySegment in, gamma, beta, mean, var, residual, out;
+        long inOff, gOff, bOff, mOff, vOff, rOff, outOff;
+        int length;
+        float eps;
+        boolean relu;
+
+        @Override
+        void run(int from, int to) {
+            for (int c = from; c < to; c++) {
+                // The per-channel factor in double so that 1/sqrt rounds once.
+                float scale = (float) (gamma.getAtIndex(JAVA_FLOAT, gOff + c)
+                        / Math.sqrt((double) var.getAtIndex(JAVA_FLOAT, vOff + c) + eps));
+                float center = mean.getAtIndex(JAVA_FLOAT, mOff + c);
+                float shift = beta.getAtIndex(JAVA_FLOAT, bOff + c);
+                long row = (long) c * length;
+                normalizeRow(in, inOff + row, center, scale, shift, residual, rOff + row, relu, out, outOff + row,
+                        length);
+            }
+        }
+
+        @Override
+        boolean accessibleBy(Thread thread) {
+            return accessible(thread, in, gamma, beta, mean) && accessible(thread, var, residual, out, null);
+        }
+
+        @Override
+        void clear() {
+            in = gamma = beta = mean = var = residual = out = null;
         }
     }
 
@@ -123,7 +154,34 @@ public final class BatchNorm {
             throw new IllegalArgumentException("training batch norm needs more than one value per channel, got n "
                     + n + " × hw " + hw);
         }
-        for (int c = 0; c < C; c++) {
+        TrainingForward task = TRAINING_FORWARD.get();
+        task.in = in; task.inOff = inOff; task.length = length;
+        task.gamma = gamma; task.gOff = gOff; task.beta = beta; task.bOff = bOff;
+        task.runningMean = runningMean; task.rmOff = rmOff; task.runningVar = runningVar; task.rvOff = rvOff;
+        task.momentum = momentum; task.eps = eps;
+        task.saveMean = saveMean; task.smOff = smOff; task.saveRstd = saveRstd; task.srOff = srOff;
+        task.residual = residual; task.rOff = rOff; task.relu = relu; task.out = out; task.outOff = outOff;
+        task.runOverChannels(C, 4L * length);
+    }
+
+    private static final ThreadLocal<TrainingForward> TRAINING_FORWARD = ThreadLocal.withInitial(TrainingForward::new);
+
+    /** {@link #trainingForward}'s arguments and its work on a range of channels. */
+    private static final class TrainingForward extends ChannelRange {
+        MemorySegment in, gamma, beta, runningMean, runningVar, saveMean, saveRstd, residual, out;
+        long inOff, gOff, bOff, rmOff, rvOff, smOff, srOff, rOff, outOff;
+        int length;
+        float momentum, eps;
+        boolean relu;
+
+        @Override
+        void run(int from, int to) {
+            for (int c = from; c < to; c++) {
+                channel(c);
+            }
+        }
+
+        private void channel(int c) {
             long row = (long) c * length;
             double mean = SampleStats.mean(in, inOff + row, 0, 1, length);
             double var = SampleStats.variance(in, inOff + row, 0, 1, length, mean);
@@ -146,6 +204,17 @@ public final class BatchNorm {
             float scale = (float) k;
             float shift = (float) (beta.getAtIndex(JAVA_FLOAT, bOff + c) - (mean - center) * k);
             normalizeRow(in, inOff + row, center, scale, shift, residual, rOff + row, relu, out, outOff + row, length);
+        }
+
+        @Override
+        boolean accessibleBy(Thread thread) {
+            return accessible(thread, in, gamma, beta, runningMean) && accessible(thread, runningVar, saveMean,
+                    saveRstd, residual) && accessible(thread, out, null, null, null);
+        }
+
+        @Override
+        void clear() {
+            in = gamma = beta = runningMean = runningVar = saveMean = saveRstd = residual = out = null;
         }
     }
 
@@ -177,8 +246,31 @@ public final class BatchNorm {
                                 MemorySegment saveMean, long smOff, MemorySegment saveRstd, long srOff,
                                 MemorySegment dOut, long dOutOff, MemorySegment dGamma, long dgOff,
                                 MemorySegment dBeta, long dbOff, MemorySegment dIn, long dInOff, boolean accumulate) {
-        int length = n * hw;
-        for (int c = 0; c < C; c++) {
+        Backward task = BACKWARD.get();
+        task.in = in; task.inOff = inOff; task.length = n * hw; task.gamma = gamma; task.gOff = gOff;
+        task.saveMean = saveMean; task.smOff = smOff; task.saveRstd = saveRstd; task.srOff = srOff;
+        task.dOut = dOut; task.dOutOff = dOutOff; task.dGamma = dGamma; task.dgOff = dgOff;
+        task.dBeta = dBeta; task.dbOff = dbOff; task.dIn = dIn; task.dInOff = dInOff; task.accumulate = accumulate;
+        task.runOverChannels(C, 5L * n * hw);
+    }
+
+    private static final ThreadLocal<Backward> BACKWARD = ThreadLocal.withInitial(Backward::new);
+
+    /** {@link #backward}'s arguments and its work on a range of channels. */
+    private static final class Backward extends ChannelRange {
+        MemorySegment in, gamma, saveMean, saveRstd, dOut, dGamma, dBeta, dIn;
+        long inOff, gOff, smOff, srOff, dOutOff, dgOff, dbOff, dInOff;
+        int length;
+        boolean accumulate;
+
+        @Override
+        void run(int from, int to) {
+            for (int c = from; c < to; c++) {
+                channel(c);
+            }
+        }
+
+        private void channel(int c) {
             long row = (long) c * length;
             long x = inOff + row, g = dOutOff + row;
             float center = saveMean.getAtIndex(JAVA_FLOAT, smOff + c);
@@ -204,6 +296,16 @@ public final class BatchNorm {
                 float shift = (float) (-k * sumDy / length);
                 normBackwardRun(in, x, center, slope, dOut, g, scale, shift, dIn, dInOff + row, accumulate, length);
             }
+        }
+
+        @Override
+        boolean accessibleBy(Thread thread) {
+            return accessible(thread, in, gamma, saveMean, saveRstd) && accessible(thread, dOut, dGamma, dBeta, dIn);
+        }
+
+        @Override
+        void clear() {
+            in = gamma = saveMean = saveRstd = dOut = dGamma = dBeta = dIn = null;
         }
     }
 

@@ -62,28 +62,56 @@ final class Im2col {
      */
     static void unroll(MemorySegment in, long inOff, int C, int H, int W, int n, int s0, int count,
                        int K, int stride, int pad, int Ho, int Wo, MemorySegment col, long colOff) {
-        long hw = (long) H * W;
-        long outPixels = (long) Ho * Wo;
-        long rowLength = count * outPixels;
-        // With stride 1 and an output as large as the input, a tap is a plain shift of the whole chunk.
-        boolean shift = stride == 1 && Ho == H && Wo == W;
-        float[] buffer = shift ? null : buffer((int) (hw + outPixels));
-        for (int c = 0; c < C; c++) {
-            long images = inOff + c * n * hw + s0 * hw;
-            long rows = colOff + (long) c * K * K * rowLength;
-            if (shift) {
-                for (int ky = 0; ky < K; ky++) {
-                    for (int kx = 0; kx < K; kx++) {
-                        shiftedTap(in, images, H, W, count, ky - pad, kx - pad, col,
-                                rows + (long) (ky * K + kx) * rowLength);
+        Unroll task = UNROLL.get();
+        task.in = in; task.inOff = inOff; task.H = H; task.W = W; task.n = n; task.s0 = s0; task.count = count;
+        task.K = K; task.stride = stride; task.pad = pad; task.Ho = Ho; task.Wo = Wo; task.col = col;
+        task.colOff = colOff;
+        task.runOverChannels(C, (long) K * K * count * Ho * Wo);
+    }
+
+    private static final ThreadLocal<Unroll> UNROLL = ThreadLocal.withInitial(Unroll::new);
+
+    /** {@link #unroll}'s arguments and its work on a range of channels, whose rows of the column matrix it writes. */
+    private static final class Unroll extends ChannelRange {
+        MemorySegment in, col;
+        long inOff, colOff;
+        int H, W, n, s0, count, K, stride, pad, Ho, Wo;
+
+        @Override
+        void run(int from, int to) {
+            long hw = (long) H * W;
+            long outPixels = (long) Ho * Wo;
+            long rowLength = count * outPixels;
+            // With stride 1 and an output as large as the input, a tap is a plain shift of the whole chunk.
+            boolean shift = stride == 1 && Ho == H && Wo == W;
+            float[] buffer = shift ? null : buffer((int) (hw + outPixels));
+            for (int c = from; c < to; c++) {
+                long images = inOff + c * n * hw + s0 * hw;
+                long rows = colOff + (long) c * K * K * rowLength;
+                if (shift) {
+                    for (int ky = 0; ky < K; ky++) {
+                        for (int kx = 0; kx < K; kx++) {
+                            shiftedTap(in, images, H, W, count, ky - pad, kx - pad, col,
+                                    rows + (long) (ky * K + kx) * rowLength);
+                        }
+                    }
+                } else {
+                    for (int i = 0; i < count; i++) {
+                        gatherTaps(in, images + i * hw, H, W, K, stride, pad, Ho, Wo, buffer, col,
+                                rows + i * outPixels, rowLength);
                     }
                 }
-            } else {
-                for (int i = 0; i < count; i++) {
-                    gatherTaps(in, images + i * hw, H, W, K, stride, pad, Ho, Wo, buffer, col,
-                            rows + i * outPixels, rowLength);
-                }
             }
+        }
+
+        @Override
+        boolean accessibleBy(Thread thread) {
+            return accessible(thread, in, col, null, null);
+        }
+
+        @Override
+        void clear() {
+            in = col = null;
         }
     }
 
@@ -183,29 +211,58 @@ final class Im2col {
      */
     static void scatter(MemorySegment col, long colOff, int C, int H, int W, int n, int s0, int count,
                         int K, int stride, int pad, MemorySegment out, long outOff, boolean accumulate) {
-        int Ho = Conv2d.outputSize(H, K, stride, pad);
-        int Wo = Conv2d.outputSize(W, K, stride, pad);
-        int hw = H * W;
-        int outPixels = Ho * Wo;
-        long rowLength = (long) count * outPixels;
-        float[] buffer = buffer(hw + outPixels);
-        for (int c = 0; c < C; c++) {
-            for (int i = 0; i < count; i++) {
-                long image = outOff + (long) c * n * hw + (long) (s0 + i) * hw;
-                if (accumulate) {
-                    MemorySegment.copy(out, JAVA_FLOAT, image * Float.BYTES, buffer, 0, hw);
-                } else {
-                    Arrays.fill(buffer, 0, hw, 0f);
-                }
-                for (int ky = 0; ky < K; ky++) {
-                    for (int kx = 0; kx < K; kx++) {
-                        long src = colOff + ((long) (c * K + ky) * K + kx) * rowLength + (long) i * outPixels;
-                        MemorySegment.copy(col, JAVA_FLOAT, src * Float.BYTES, buffer, hw, outPixels);
-                        addTap(buffer, H, W, ky - pad, kx - pad, stride, Ho, Wo);
+        Scatter task = SCATTER.get();
+        task.col = col; task.colOff = colOff; task.H = H; task.W = W; task.n = n; task.s0 = s0; task.count = count;
+        task.K = K; task.stride = stride; task.pad = pad; task.out = out; task.outOff = outOff;
+        task.accumulate = accumulate;
+        task.runOverChannels(C, (long) K * K * count * H * W);
+    }
+
+    private static final ThreadLocal<Scatter> SCATTER = ThreadLocal.withInitial(Scatter::new);
+
+    /** {@link #scatter}'s arguments and its work on a range of channels, whose images it writes. */
+    private static final class Scatter extends ChannelRange {
+        MemorySegment col, out;
+        long colOff, outOff;
+        int H, W, n, s0, count, K, stride, pad;
+        boolean accumulate;
+
+        @Override
+        void run(int from, int to) {
+            int Ho = Conv2d.outputSize(H, K, stride, pad);
+            int Wo = Conv2d.outputSize(W, K, stride, pad);
+            int hw = H * W;
+            int outPixels = Ho * Wo;
+            long rowLength = (long) count * outPixels;
+            float[] buffer = buffer(hw + outPixels);
+            for (int c = from; c < to; c++) {
+                for (int i = 0; i < count; i++) {
+                    long image = outOff + (long) c * n * hw + (long) (s0 + i) * hw;
+                    if (accumulate) {
+                        MemorySegment.copy(out, JAVA_FLOAT, image * Float.BYTES, buffer, 0, hw);
+                    } else {
+                        Arrays.fill(buffer, 0, hw, 0f);
                     }
+                    for (int ky = 0; ky < K; ky++) {
+                        for (int kx = 0; kx < K; kx++) {
+                            long src = colOff + ((long) (c * K + ky) * K + kx) * rowLength + (long) i * outPixels;
+                            MemorySegment.copy(col, JAVA_FLOAT, src * Float.BYTES, buffer, hw, outPixels);
+                            addTap(buffer, H, W, ky - pad, kx - pad, stride, Ho, Wo);
+                        }
+                    }
+                    MemorySegment.copy(buffer, 0, out, JAVA_FLOAT, image * Float.BYTES, hw);
                 }
-                MemorySegment.copy(buffer, 0, out, JAVA_FLOAT, image * Float.BYTES, hw);
             }
+        }
+
+        @Override
+        boolean accessibleBy(Thread thread) {
+            return accessible(thread, col, out, null, null);
+        }
+
+        @Override
+        void clear() {
+            col = out = null;
         }
     }
 

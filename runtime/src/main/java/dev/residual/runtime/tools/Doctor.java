@@ -27,7 +27,7 @@ public final class Doctor {
 
     public static void main(String[] args) {
         String backend = System.getProperty(Backends.BACKEND_PROPERTY, "auto");
-        int threads = Integer.getInteger(Backends.THREADS_PROPERTY, Runtime.getRuntime().availableProcessors());
+        int threads = Backends.threads();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--backend" -> backend = value(args, ++i);

@@ -4,6 +4,7 @@ import dev.residual.runtime.data.Dataset;
 import dev.residual.runtime.gemm.Backends;
 import dev.residual.runtime.gemm.Gemm;
 import dev.residual.runtime.gemm.OpenBlasLocator;
+import dev.residual.runtime.ops.Workers;
 import dev.residual.samples.resnet.FashionMnist;
 import dev.residual.samples.resnet.Options;
 import java.io.IOException;
@@ -98,6 +99,7 @@ public final class DepthExperiment {
         Dataset test = FashionMnist.load(s.data(), Dataset.Split.TEST, s.testSubset(), out);
         Gemm gemm = Backends.choose(System.getProperty(Backends.BACKEND_PROPERTY, "auto"),
                 OpenBlasLocator.fromEnvironment(), s.threads());
+        Workers.shared().setThreads(s.threads()); // --threads, like -Dresidual.threads, sizes both
         List<Nets.Net> nets = s.thousand() ? List.of(Nets.thousand())
                 : s.depths().stream().flatMap(depth -> Nets.of(depth).stream()).toList();
         Path dir = s.thousand() ? s.out().resolve("deep1000") : s.out();

@@ -7,6 +7,7 @@ import dev.residual.runtime.gemm.Backends;
 import dev.residual.runtime.gemm.Gemm;
 import dev.residual.runtime.gemm.OpenBlasLocator;
 import dev.residual.runtime.loss.SoftmaxCrossEntropy;
+import dev.residual.runtime.ops.Workers;
 import dev.residual.runtime.optim.Cosine;
 import dev.residual.runtime.optim.Sgd;
 import dev.residual.samples.report.CsvWriter;
@@ -73,6 +74,7 @@ public final class TrainResNet20 {
         Dataset test = FashionMnist.load(s.data(), Dataset.Split.TEST, s.testLimit(), out);
         Gemm gemm = Backends.choose(System.getProperty(Backends.BACKEND_PROPERTY, "auto"),
                 OpenBlasLocator.fromEnvironment(), s.threads());
+        Workers.shared().setThreads(s.threads()); // --threads, like -Dresidual.threads, sizes both
         Files.createDirectories(s.out());
         Path checkpoint = s.out().resolve("checkpoint.safetensors");
         try (ResNet20Net model = new ResNet20Net(gemm, s.seed())) {

@@ -26,6 +26,22 @@ class AllocationTest {
         return input;
     }
 
+    /** The element-wise kernels' worker threads ({@code dev.residual.runtime.ops.Workers}) started so far. */
+    private static long[] workerThreadIds() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(thread -> thread.getName().startsWith("residual-ops-"))
+                .mapToLong(Thread::threadId).toArray();
+    }
+
+    /** Bytes the given threads have allocated so far; read outside the measured window, as the call allocates. */
+    private static long allocatedBy(long[] threadIds) {
+        long sum = 0;
+        for (long bytes : THREADS.getThreadAllocatedBytes(threadIds)) {
+            sum += Math.max(0, bytes);
+        }
+        return sum;
+    }
+
     @Test
     void resNet20ForwardAllocatesZeroBytes() {
         try (ResNet20Net model = new ResNet20Net()) {
@@ -34,11 +50,14 @@ class AllocationTest {
             for (int i = 0; i < 300; i++) { // long enough for the JIT to compile the kernels
                 model.forward(1 + i % SIZES, input, output);
             }
+            long[] workers = workerThreadIds();
+            long workersBefore = allocatedBy(workers);
             long before = THREADS.getCurrentThreadAllocatedBytes();
             for (int i = 0; i < 20; i++) {
                 model.forward(1 + i % SIZES, input, output);
             }
             assertEquals(0, THREADS.getCurrentThreadAllocatedBytes() - before, "bytes allocated by 20 forward passes");
+            assertEquals(0, allocatedBy(workers) - workersBefore, "bytes the kernel workers allocated meanwhile");
         }
     }
 
@@ -55,11 +74,14 @@ class AllocationTest {
             for (int i = 0; i < 150; i++) {
                 model.trainStep(2 + i % (SIZES - 1), input, labels);
             }
+            long[] workers = workerThreadIds();
+            long workersBefore = allocatedBy(workers);
             long before = THREADS.getCurrentThreadAllocatedBytes();
             for (int i = 0; i < 10; i++) {
                 model.trainStep(2 + i % (SIZES - 1), input, labels);
             }
             assertEquals(0, THREADS.getCurrentThreadAllocatedBytes() - before, "bytes allocated by 10 train steps");
+            assertEquals(0, allocatedBy(workers) - workersBefore, "bytes the kernel workers allocated meanwhile");
         }
     }
 
