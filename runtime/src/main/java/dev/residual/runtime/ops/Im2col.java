@@ -238,16 +238,24 @@ final class Im2col {
             for (int c = from; c < to; c++) {
                 for (int i = 0; i < count; i++) {
                     long image = outOff + (long) c * n * hw + (long) (s0 + i) * hw;
+                    // With stride 1 the first tap is stored rather than added, and only the pixels it misses
+                    // are zeroed: no separate pass zeroing the whole image.
+                    boolean storeFirst = !accumulate && stride == 1;
                     if (accumulate) {
                         MemorySegment.copy(out, JAVA_FLOAT, image * Float.BYTES, buffer, 0, hw);
-                    } else {
+                    } else if (!storeFirst) {
                         Arrays.fill(buffer, 0, hw, 0f);
                     }
                     for (int ky = 0; ky < K; ky++) {
                         for (int kx = 0; kx < K; kx++) {
                             long src = colOff + ((long) (c * K + ky) * K + kx) * rowLength + (long) i * outPixels;
                             MemorySegment.copy(col, JAVA_FLOAT, src * Float.BYTES, buffer, hw, outPixels);
-                            addTap(buffer, H, W, ky - pad, kx - pad, stride, Ho, Wo);
+                            if (stride != 1) {
+                                addTap(buffer, H, W, ky - pad, kx - pad, stride, Ho, Wo);
+                            } else {
+                                addUnitStrideTap(buffer, H, W, ky - pad, kx - pad, Ho, Wo,
+                                        storeFirst && ky == 0 && kx == 0);
+                            }
                         }
                     }
                     MemorySegment.copy(buffer, 0, out, JAVA_FLOAT, image * Float.BYTES, hw);
@@ -278,6 +286,51 @@ final class Im2col {
             int dst = (oy * stride + dy) * W + dx;
             for (int ox = oxLo; ox < oxHi; ox++) {
                 buffer[dst + ox * stride] += buffer[line + ox];
+            }
+        }
+    }
+
+    /**
+     * {@link #addTap} for stride 1, where a line of the tap is a contiguous run of the image line (a loop the JIT
+     * vectorizes). With {@code store} the tap is the image's first: its entries are stored as {@code 0 + t} (the sum
+     * the zeroed image would get, so a −0 still becomes +0) and the pixels it does not reach are set to 0.
+     */
+    private static void addUnitStrideTap(float[] buffer, int H, int W, int dy, int dx, int Ho, int Wo,
+                                         boolean store) {
+        int oyLo = Math.min(Ho, firstInside(dy, 1));
+        int oyHi = Math.max(oyLo, Math.min(Ho, endInside(dy, 1, H)));
+        int oxLo = Math.min(Wo, firstInside(dx, 1));
+        int oxHi = Math.max(oxLo, Math.min(Wo, endInside(dx, 1, W)));
+        int taps = H * W;
+        if (!store) {
+            for (int oy = oyLo; oy < oyHi; oy++) {
+                int line = taps + oy * Wo + oxLo;
+                int dst = (oy + dy) * W + dx + oxLo;
+                for (int x = 0, run = oxHi - oxLo; x < run; x++) {
+                    buffer[dst + x] += buffer[line + x];
+                }
+            }
+            return;
+        }
+        // Image lines [yLo, yHi) and columns [xLo, xHi) receive the tap; everything else starts at 0.
+        int yLo = oyLo + dy, yHi = oyHi + dy, xLo = oxLo + dx, xHi = oxHi + dx;
+        if (yHi <= yLo || xHi <= xLo) {
+            Arrays.fill(buffer, 0, taps, 0f);
+            return;
+        }
+        Arrays.fill(buffer, 0, yLo * W, 0f);
+        Arrays.fill(buffer, yHi * W, taps, 0f);
+        for (int y = yLo; y < yHi; y++) {
+            int dst = y * W;
+            for (int x = 0; x < xLo; x++) {
+                buffer[dst + x] = 0f;
+            }
+            int line = taps + (y - dy) * Wo + (xLo - dx);
+            for (int x = xLo; x < xHi; x++) {
+                buffer[dst + x] = 0f + buffer[line + x - xLo];
+            }
+            for (int x = xHi; x < W; x++) {
+                buffer[dst + x] = 0f;
             }
         }
     }
