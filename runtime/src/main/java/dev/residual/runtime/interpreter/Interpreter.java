@@ -29,7 +29,9 @@ import java.util.List;
  *
  * <p>Inputs and outputs are N·C·H·W, as for the generated class. A sequence model ({@code sequence:T,D} shapes) runs
  * as the generated class runs it: {@code n·T} token ids as floats in, a row of logits and one label per position,
- * every per-position op on {@code n·T} columns, the loss the mean over the {@code n·T} positions. One instance is used by one thread at a time.
+ * every per-position op on {@code n·T} columns, the loss the mean over the {@code n·T} positions.
+ *
+ * <p>One instance is used by one thread at a time.
  */
 public final class Interpreter implements AutoCloseable {
 
