@@ -271,7 +271,7 @@ public final class Interpreter implements AutoCloseable {
     private static void checkLabels(int[] labels, int n, int classes) {
         if (labels == null || labels.length < n) {
             throw new IllegalArgumentException("labels holds " + (labels == null ? 0 : labels.length)
-                    + " entries, but " + n + " samples need one each");
+                    + " entries, but " + n + " samples (or sequence positions) need one each");
         }
         for (int i = 0; i < n; i++) {
             if (labels[i] < 0 || labels[i] >= classes) {
