@@ -32,7 +32,8 @@ public final class Flops {
                     long channelsIn = node.params().get(0).shape()[1];
                     flops += 2L * out.channels() * channelsIn * k * k * out.spatial();
                 }
-                case DENSE -> flops += 2L * node.params().get(0).shape()[1] * out.channels();
+                // a sequence's dense layer runs once per position
+                case DENSE -> flops += 2L * node.params().get(0).shape()[1] * out.channels() * out.positions();
                 default -> { }
             }
         }

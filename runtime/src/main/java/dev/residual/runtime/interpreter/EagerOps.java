@@ -5,14 +5,17 @@ import dev.residual.runtime.interpreter.ModelGraph.Node;
 import dev.residual.runtime.interpreter.ModelGraph.Shape;
 import dev.residual.runtime.interpreter.ParameterBlock.Slot;
 import dev.residual.runtime.ops.Activations;
+import dev.residual.runtime.ops.Attention;
 import dev.residual.runtime.ops.BatchNorm;
 import dev.residual.runtime.ops.Conv2d;
 import dev.residual.runtime.ops.Dense;
 import dev.residual.runtime.ops.Elementwise;
+import dev.residual.runtime.ops.Embedding;
 import dev.residual.runtime.ops.GroupNorm;
 import dev.residual.runtime.ops.LayerNorm;
 import dev.residual.runtime.ops.Layout;
 import dev.residual.runtime.ops.Pooling;
+import dev.residual.runtime.ops.PositionalEmbedding;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -104,6 +107,20 @@ final class EagerOps {
                         bias == null ? 0 : bias.offset(), out, 0);
             }
             case ADD -> Elementwise.addRelu(x, 0, tape.values[node.inputs()[1]], 0, C, hw, n, false, out, 0);
+            // a sequence's n·T positions are the tape's columns; these three ops need the sequences apart
+            case EMBEDDING -> {
+                Slot table = param(node, 0);
+                Embedding.forward(x, 0, n, table.block(), table.offset(), node.intAttribute("vocabulary"),
+                        node.intAttribute("dim"), out, 0);
+            }
+            case POSITIONAL_EMBEDDING -> {
+                Slot table = param(node, 0);
+                PositionalEmbedding.forward(x, 0, C, in.length(), n / in.length(), table.block(), table.offset(),
+                        out, 0);
+            }
+            case ATTENTION -> Attention.forward(gemm, x, 0, node.shape().channels(), node.intAttribute("heads"),
+                    in.length(), n / in.length(), node.booleanAttribute("causal"), attentionScratch(tape, in), 0,
+                    out, 0);
         }
         tape.values[node.output()] = out;
     }
@@ -189,6 +206,17 @@ final class EagerOps {
             }
             case DENSE -> dense(node, index, tape, in, dOut, dIn, accumulate);
             case ADD -> throw new IllegalStateException("handled above");
+            case EMBEDDING -> Embedding.backward(x, 0, n, node.intAttribute("vocabulary"), node.intAttribute("dim"),
+                    dOut, 0, block.gradients, param(node, 0).offset());
+            case POSITIONAL_EMBEDDING -> PositionalEmbedding.backward(dOut, 0, C, in.length(), n / in.length(),
+                    block.gradients, param(node, 0).offset(), dIn, 0, accumulate);
+            case ATTENTION -> {
+                if (dIn != null) {
+                    Attention.backward(gemm, x, 0, node.shape().channels(), node.intAttribute("heads"), in.length(),
+                            n / in.length(), node.booleanAttribute("causal"), dOut, 0, attentionScratch(tape, in), 0,
+                            dIn, 0, accumulate);
+                }
+            }
         }
     }
 
@@ -218,6 +246,11 @@ final class EagerOps {
             tape.gradients[value] = tape.allocate(shape);
         }
         return tape.gradients[value];
+    }
+
+    /** A fresh scratch area for the scores of one sequence and head. */
+    private static MemorySegment attentionScratch(Tape tape, Shape in) {
+        return tape.allocate(Attention.scratchFloats(in.length()));
     }
 
     /** A convolution's attributes, read from its node at run time. */

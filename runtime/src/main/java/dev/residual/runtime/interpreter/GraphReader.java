@@ -177,7 +177,7 @@ public final class GraphReader {
             }
             switch (name) {
                 case "eps", "momentum" -> number(value, name);
-                case "bias", "tanh" -> {
+                case "bias", "tanh", "causal" -> {
                     if (!value.equals("true") && !value.equals("false")) {
                         throw error(name + " must be true or false, found '" + value + "'");
                     }
@@ -220,11 +220,15 @@ public final class GraphReader {
      */
     private void checkShapes(Node node) {
         Shape in = values.get(node.input());
+        checkSequence(node, in);
         Shape expected = switch (node.kind()) {
             case CONV -> window(node, in, node.intAttribute("kernel"), node.intAttribute("filters"));
             case MAX_POOL, AVG_POOL -> window(node, in, node.intAttribute("size"), in.channels());
             case GLOBAL_AVG_POOL -> new Shape(in.channels(), 1, 1, false);
-            case DENSE -> new Shape(node.intAttribute("units"), 1, 1, false);
+            case DENSE -> in.sequence() ? Shape.sequence(in.length(), node.intAttribute("units"))
+                    : new Shape(node.intAttribute("units"), 1, 1, false);
+            case EMBEDDING -> Shape.sequence(in.length(), node.intAttribute("dim"));
+            case ATTENTION -> Shape.sequence(in.length(), in.channels() / 3);
             case ADD -> {
                 if (!values.get(node.inputs()[1]).equals(in)) {
                     throw error("add " + node.path() + " adds " + in + " and " + values.get(node.inputs()[1]));
@@ -243,6 +247,8 @@ public final class GraphReader {
             case DENSE -> new long[] {in.size() * expected.channels(), expected.channels()};
             case LAYER_NORM -> new long[] {in.size(), in.size()};
             case BATCH_NORM, GROUP_NORM -> new long[] {in.channels(), in.channels(), in.channels(), in.channels()};
+            case EMBEDDING -> new long[] {(long) node.intAttribute("vocabulary") * expected.channels()};
+            case POSITIONAL_EMBEDDING -> new long[] {(long) in.length() * in.channels()};
             default -> new long[0];
         };
         for (int i = 0; i < node.params().size(); i++) {
@@ -255,6 +261,42 @@ public final class GraphReader {
         if (node.kind() == Kind.GROUP_NORM && in.channels() % node.intAttribute("groups") != 0) {
             throw error("group norm " + node.path() + ": " + node.intAttribute("groups") + " groups do not divide "
                     + in.channels() + " channels");
+        }
+    }
+
+    /**
+     * Sequences flow only through the ops that run per position or know the sequence: an embedding reads the token
+     * ids (one feature per position), attention reads queries, keys and values stacked ({@code 3·D} features, with
+     * heads dividing {@code D}); convolutions, pools and batch or group norm never see a sequence.
+     */
+    private void checkSequence(Node node, Shape in) {
+        String name = node.kind().token() + " " + node.path();
+        switch (node.kind()) {
+            case EMBEDDING -> {
+                if (!in.sequence() || in.channels() != 1) {
+                    throw error(name + " reads token ids, a sequence of one feature per position, not " + in);
+                }
+            }
+            case POSITIONAL_EMBEDDING -> {
+                if (!in.sequence()) {
+                    throw error(name + " needs a sequence input, not " + in);
+                }
+            }
+            case ATTENTION -> {
+                if (!in.sequence() || in.channels() % 3 != 0) {
+                    throw error(name + " reads queries, keys and values: a sequence of 3·D features, not " + in);
+                }
+                int heads = node.intAttribute("heads");
+                if ((in.channels() / 3) % heads != 0) {
+                    throw error(name + ": " + heads + " heads do not divide " + in.channels() / 3 + " features");
+                }
+            }
+            case LAYER_NORM, DENSE, RELU, GELU, ADD -> { }
+            default -> {
+                if (in.sequence()) {
+                    throw error(name + " cannot run on a sequence (" + in + ")");
+                }
+            }
         }
     }
 
@@ -274,6 +316,7 @@ public final class GraphReader {
             case CONV, DENSE -> node.booleanAttribute("bias") ? 2 : 1;
             case BATCH_NORM -> 4;
             case LAYER_NORM, GROUP_NORM -> 2;
+            case EMBEDDING, POSITIONAL_EMBEDDING -> 1;
             default -> 0;
         };
     }
@@ -287,8 +330,13 @@ public final class GraphReader {
             }
         } else if (text.startsWith("vector:")) {
             return new Shape(positive(text.substring(7), "features"), 1, 1, false);
+        } else if (text.startsWith("sequence:")) {
+            String[] dims = text.substring(9).split(",");
+            if (dims.length == 2) {
+                return Shape.sequence(positive(dims[0], "length"), positive(dims[1], "features"));
+            }
         }
-        throw error("bad shape '" + text + "': expected image:C,H,W or vector:F");
+        throw error("bad shape '" + text + "': expected image:C,H,W, vector:F or sequence:T,D");
     }
 
     private void expect(String[] fields, int count, String form) {

@@ -27,7 +27,11 @@ import java.util.List;
  * optimizer state live as long as the interpreter, in blocks laid out as the generated class lays them out, so the
  * same optimizer and schedule classes update both the same way.
  *
- * <p>Inputs and outputs are N·C·H·W, as for the generated class. One instance is used by one thread at a time.
+ * <p>Inputs and outputs are N·C·H·W, as for the generated class. A sequence model ({@code sequence:T,D} shapes) runs
+ * as the generated class runs it: {@code n·T} token ids as floats in, a row of logits and one label per position,
+ * every per-position op on {@code n·T} columns, the loss the mean over the {@code n·T} positions.
+ *
+ * <p>One instance is used by one thread at a time.
  */
 public final class Interpreter implements AutoCloseable {
 
@@ -79,14 +83,19 @@ public final class Interpreter implements AutoCloseable {
         return graph.batch();
     }
 
-    /** Floats per input sample. */
+    /** Floats per input sample: for a sequence model, its token ids as floats. */
     public int inputSize() {
-        return (int) graph.inputShape().size();
+        return (int) graph.inputShape().size() * positions();
     }
 
-    /** Floats per output sample. */
+    /** Floats per output sample: for a sequence model, a row of logits per position. */
     public int outputSize() {
-        return (int) graph.outputShape().size();
+        return (int) graph.outputShape().size() * positions();
+    }
+
+    /** Columns one sample occupies on the tape: a sequence's positions, else 1. */
+    private int positions() {
+        return graph.inputShape().positions();
     }
 
     // --- parameters ---
@@ -155,13 +164,13 @@ public final class Interpreter implements AutoCloseable {
         checkBatch(n);
         check("input", input.byteSize() / Float.BYTES, (long) n * inputSize());
         check("output", output.byteSize() / Float.BYTES, (long) n * outputSize());
-        try (Tape tape = new Tape(graph, n, false)) {
+        try (Tape tape = new Tape(graph, n * positions(), false)) {
             run(tape, input);
             Shape out = graph.outputShape();
             MemorySegment result = tape.allocate(out);
-            Layout.channelMajorToNchw(tape.values[graph.output()], 0, out.channels(), out.height(), out.width(), n,
-                    result, 0);
-            MemorySegment.copy(result, 0, output, 0, (long) n * out.size() * Float.BYTES);
+            Layout.channelMajorToNchw(tape.values[graph.output()], 0, out.channels(), out.height(), out.width(),
+                    tape.n, result, 0);
+            MemorySegment.copy(result, 0, output, 0, (long) n * outputSize() * Float.BYTES);
         }
     }
 
@@ -201,15 +210,15 @@ public final class Interpreter implements AutoCloseable {
             throw new IllegalStateException(graph.model() + " ends in an image (" + out + "): training needs class "
                     + "scores, as the generated class, which has no trainStep for it");
         }
-        int classes = out.channels();
-        checkLabels(labels, n, classes);
+        int classes = out.channels(), columns = n * positions();
+        checkLabels(labels, columns, classes);
         if (optimizer == null) {
             throw new IllegalStateException("no optimizer: call setOptimizer(...) before trainStep");
         }
-        try (Tape tape = new Tape(graph, n, true)) {
+        try (Tape tape = new Tape(graph, columns, true)) {
             run(tape, input);
             MemorySegment dLogits = tape.allocate(out);
-            float loss = SoftmaxCrossEntropy.forward(tape.values[graph.output()], 0, classes, n, labels, 0f,
+            float loss = SoftmaxCrossEntropy.forward(tape.values[graph.output()], 0, classes, columns, labels, 0f,
                     dLogits, 0);
             tape.gradients[graph.output()] = dLogits;
             List<Node> nodes = graph.nodes();
@@ -236,6 +245,7 @@ public final class Interpreter implements AutoCloseable {
     private void run(Tape tape, MemorySegment input) {
         Shape in = graph.inputShape();
         MemorySegment x = tape.allocate(in);
+        // for a sequence model, the token ids are one row of n·T positions: a copy
         Layout.nchwToChannelMajor(input, 0, in.channels(), in.height(), in.width(), tape.n, x, 0);
         tape.values[graph.input()] = x;
         List<Node> nodes = graph.nodes();
@@ -261,7 +271,7 @@ public final class Interpreter implements AutoCloseable {
     private static void checkLabels(int[] labels, int n, int classes) {
         if (labels == null || labels.length < n) {
             throw new IllegalArgumentException("labels holds " + (labels == null ? 0 : labels.length)
-                    + " entries, but " + n + " samples need one each");
+                    + " entries, but " + n + " samples (or sequence positions) need one each");
         }
         for (int i = 0; i < n; i++) {
             if (labels[i] < 0 || labels[i] >= classes) {

@@ -40,9 +40,33 @@ public record ModelGraph(String model, String className, int batch, int input, S
         return nodes.size() + 1;
     }
 
-    /** One sample's shape: an image {@code C×H×W}, or a vector of {@code C} features ({@code H = W = 1}). */
-    public record Shape(int channels, int height, int width, boolean image) {
+    /**
+     * One sample's shape: an image {@code C×H×W}, a vector of {@code C} features ({@code H = W = 1}), or a sequence
+     * of {@code length} positions of {@code C} features each. A sequence is run as {@code n·length} vectors — as the
+     * generated class stores it, one column per position — so {@link #size} counts one position's floats.
+     */
+    public record Shape(int channels, int height, int width, boolean image, int length) {
 
+        /** An image or a vector. */
+        public Shape(int channels, int height, int width, boolean image) {
+            this(channels, height, width, image, 0);
+        }
+
+        /** A sequence of {@code length} positions of {@code channels} features. */
+        public static Shape sequence(int length, int channels) {
+            return new Shape(channels, 1, 1, false, length);
+        }
+
+        public boolean sequence() {
+            return length > 0;
+        }
+
+        /** Columns one sample occupies: its positions for a sequence, else 1. */
+        public int positions() {
+            return sequence() ? length : 1;
+        }
+
+        /** Floats per column (one position of a sequence). */
         public long size() {
             return (long) channels * height * width;
         }
@@ -53,6 +77,9 @@ public record ModelGraph(String model, String className, int batch, int input, S
 
         @Override
         public String toString() {
+            if (sequence()) {
+                return "sequence:" + length + "," + channels;
+            }
             return image ? "image:" + channels + "," + height + "," + width : "vector:" + channels;
         }
     }
@@ -69,7 +96,10 @@ public record ModelGraph(String model, String className, int batch, int input, S
         AVG_POOL("avg_pool", List.of("size", "stride", "padding")),
         GLOBAL_AVG_POOL("global_avg_pool", List.of()),
         DENSE("dense", List.of("units", "bias")),
-        ADD("add", List.of());
+        ADD("add", List.of()),
+        EMBEDDING("embedding", List.of("vocabulary", "dim")),
+        POSITIONAL_EMBEDDING("positional_embedding", List.of()),
+        ATTENTION("attention", List.of("heads", "causal"));
 
         private final String token;
         private final List<String> attributes;
@@ -127,7 +157,7 @@ public record ModelGraph(String model, String className, int batch, int input, S
     }
 
     /** How a parameter starts: PyTorch's defaults, as the generated class initializes it. */
-    public enum Init { KAIMING_UNIFORM, FAN_IN_UNIFORM, ONES, ZEROS }
+    public enum Init { KAIMING_UNIFORM, FAN_IN_UNIFORM, ONES, ZEROS, NORMAL }
 
     /** A learned parameter or a running-statistics buffer, with its PyTorch name and shape. */
     public record Param(String name, int[] shape, boolean trainable, Init init, int fanIn, String node) {

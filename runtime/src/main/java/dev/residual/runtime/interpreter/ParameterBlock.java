@@ -5,6 +5,7 @@ import dev.residual.runtime.interpreter.ModelGraph.Param;
 import dev.residual.runtime.ops.Init;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -92,6 +93,13 @@ final class ParameterBlock {
             switch (param.init()) {
                 case ONES -> Init.fill(slot.block(), slot.offset(), param.size(), 1f);
                 case ZEROS -> Init.fill(slot.block(), slot.offset(), param.size(), 0f);
+                // nn.Embedding's N(0, 1), drawn as the generated class draws it
+                case NORMAL -> {
+                    for (long i = 0; i < param.size(); i++) {
+                        slot.block().setAtIndex(ValueLayout.JAVA_FLOAT, slot.offset() + i,
+                                (float) random.nextGaussian());
+                    }
+                }
                 // kaiming_uniform_(a=√5) for weights and PyTorch's bias init share the bound 1/√fanIn.
                 case KAIMING_UNIFORM, FAN_IN_UNIFORM -> Init.uniform(random, slot.block(), slot.offset(),
                         param.size(), 1.0 / Math.sqrt(param.fanIn()));

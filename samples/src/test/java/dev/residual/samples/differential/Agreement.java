@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.residual.runtime.Tensor;
 import dev.residual.runtime.interpreter.Interpreter;
+import dev.residual.runtime.interpreter.ModelGraph;
 import dev.residual.runtime.model.CompiledModel;
 import dev.residual.runtime.optim.LearningRate;
 import dev.residual.runtime.optim.Sgd;
@@ -16,7 +17,8 @@ import java.util.SplittableRandom;
 /**
  * The differential check: a generated model and the interpreter of its graph, built from one seed, agree on the
  * parameters they start from, the forward output, the loss, every parameter gradient, and the parameters and running
- * statistics after each update — each to {@link #TOLERANCE} relative, {@code max|a − b| / max(max|b|, tiny)} with
+ * statistics after each update — each to {@link #TOLERANCE} relative (a sequence model gets token ids and a label
+ * per position), {@code max|a − b| / max(max|b|, tiny)} with
  * {@code b} the interpreter's.
  */
 final class Agreement {
@@ -32,13 +34,17 @@ final class Agreement {
                     "initial " + tensor.name() + ": the same seed must give the same parameters");
         }
         SplittableRandom random = new SplittableRandom(seed);
+        ModelGraph graph = interpreter.graph();
+        // a sequence model reads token ids (as floats) and takes a label per position
+        int vocabulary = graph.nodes().stream().filter(node -> node.kind() == ModelGraph.Kind.EMBEDDING)
+                .mapToInt(node -> node.intAttribute("vocabulary")).min().orElse(0);
         float[] input = new float[n * interpreter.inputSize()];
         for (int i = 0; i < input.length; i++) {
-            input[i] = (float) random.nextGaussian();
+            input[i] = vocabulary > 0 ? random.nextInt(vocabulary) : (float) random.nextGaussian();
         }
-        int classes = interpreter.outputSize();
-        int[] labels = new int[n];
-        for (int i = 0; i < n; i++) {
+        int classes = graph.outputShape().channels();
+        int[] labels = new int[n * graph.inputShape().positions()];
+        for (int i = 0; i < labels.length; i++) {
             labels[i] = random.nextInt(classes);
         }
         MethodHandles.Lookup lookup = MethodHandles.publicLookup();
@@ -47,7 +53,8 @@ final class Agreement {
         MethodHandle trainStep = lookup.findVirtual(model.getClass(), "trainStep",
                 MethodType.methodType(float.class, int.class, float[].class, int[].class));
 
-        float[] generated = new float[n * classes], interpreted = new float[n * classes];
+        int outputs = n * interpreter.outputSize();
+        float[] generated = new float[outputs], interpreted = new float[outputs];
         forward.invoke(model, n, input, generated);
         interpreter.forward(n, input, interpreted);
         assertClose("forward output", generated, interpreted);
