@@ -306,29 +306,45 @@ public final class ModelWriter {
     /** {@code trainStep}: forward in training mode, softmax cross-entropy, backward, optimizer update. */
     private void train(TypeSpec.Builder type) {
         Shape in = graph.input().shape(), out = graph.output().shape();
+        trainMethods(type, graph, symbols, Javadocs.trainStep(in, out), "samples", "n, OUTPUT_SIZE",
+                CodeBlock.of("$L", out.channels()), "n", null);
+    }
+
+    /**
+     * The two public {@code trainStep}s (array and off-heap input) and the private {@code train} they share, for
+     * image and vector models and for sequence models alike; only what a row of the loss is differs.
+     *
+     * @param unit          what {@code n} counts, for the Javadoc ({@code samples}, {@code sequences})
+     * @param labelArgs     the label count and class count {@code checkLabels} is given
+     * @param classes       the class count of the loss
+     * @param rows          the loss rows, which every layer's backward is called with
+     * @param rowsStatement the statement that declares {@code rows}, or null when it is {@code n}
+     */
+    static void trainMethods(TypeSpec.Builder type, Graph graph, Symbols symbols, CodeBlock javadoc, String unit,
+                             String labelArgs, CodeBlock classes, String rows, String rowsStatement) {
         type.addMethod(MethodSpec.methodBuilder("trainStep").addModifiers(Modifier.PUBLIC)
                 .returns(float.class)
-                .addJavadoc(Javadocs.trainStep(in, out))
+                .addJavadoc(javadoc)
                 .addParameter(int.class, "n")
                 .addParameter(float[].class, "input")
                 .addParameter(int[].class, "labels")
                 .addStatement("checkBatch(n)")
                 .addStatement("checkSize($S, input, (long) n * INPUT_SIZE)", "input")
-                .addStatement("checkLabels(labels, n, OUTPUT_SIZE)")
+                .addStatement("checkLabels(labels, " + labelArgs + ")")
                 .addStatement("$T.copy(input, 0, activations, $T.JAVA_FLOAT, STAGED_INPUT * Float.BYTES, "
                         + "n * INPUT_SIZE)", Symbols.MEMORY_SEGMENT, Symbols.VALUE_LAYOUT)
                 .addStatement("return train(n, activations, STAGED_INPUT, labels)")
                 .build());
         type.addMethod(MethodSpec.methodBuilder("trainStep").addModifiers(Modifier.PUBLIC)
                 .returns(float.class)
-                .addJavadoc("One training step on {@code n} samples in off-heap memory; see "
+                .addJavadoc("One training step on {@code n} " + unit + " in off-heap memory; see "
                         + "{@link #trainStep(int, float[], int[])}.\n")
                 .addParameter(int.class, "n")
                 .addParameter(Symbols.MEMORY_SEGMENT, "input")
                 .addParameter(int[].class, "labels")
                 .addStatement("checkBatch(n)")
                 .addStatement("checkSize($S, input, (long) n * INPUT_SIZE)", "input")
-                .addStatement("checkLabels(labels, n, OUTPUT_SIZE)")
+                .addStatement("checkLabels(labels, " + labelArgs + ")")
                 .addStatement("return train(n, input, 0L, labels)")
                 .build());
         MethodSpec.Builder train = MethodSpec.methodBuilder("train").addModifiers(Modifier.PRIVATE)
@@ -339,12 +355,15 @@ public final class ModelWriter {
                 .addParameter(long.class, "inputOffset")
                 .addParameter(int[].class, "labels")
                 .addStatement("beginStep()")
-                .addStatement("run(n, input, inputOffset, null, 0L, true)")
-                .addStatement("float loss = crossEntropy($L, $L, n, labels, $L)", symbols.tensor(graph.output()),
-                        out.channels(), symbols.gradient(graph.output()));
+                .addStatement("run(n, input, inputOffset, null, 0L, true)");
+        if (rowsStatement != null) {
+            train.addStatement(rowsStatement);
+        }
+        train.addStatement("float loss = crossEntropy($L, $L, $L, labels, $L)", symbols.tensor(graph.output()),
+                classes, rows, symbols.gradient(graph.output()));
         List<Graph.Layer> layers = graph.layers();
         for (int i = layers.size() - 1; i >= 0; i--) {
-            train.addStatement("$N(n)", backwardName(layers.get(i).name()));
+            train.addStatement("$N($L)", backwardName(layers.get(i).name()), rows);
         }
         train.addStatement("return update(loss)");
         type.addMethod(train.build());

@@ -1,5 +1,6 @@
 package dev.residual.processor.emit;
 
+import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeSpec;
@@ -87,58 +88,23 @@ final class SequenceEntryPoints {
         type.addMethod(run.build());
     }
 
+    /** The array {@code trainStep}'s Javadoc: {@code n} counts sequences, the loss runs over every position. */
+    private static final String TRAIN_STEP_JAVADOC =
+            "One training step on {@code n} sequences: the forward pass, softmax cross-entropy at\n"
+            + "every position against {@code labels} (for a language model, the next token), the\n"
+            + "backward pass into the gradient block, and the optimizer's update. Allocates nothing.\n\n"
+            + "@param n      sequences, from 1 to {@link #BATCH}\n"
+            + "@param input  {@code n × SEQUENCE_LENGTH} token ids as floats\n"
+            + "@param labels {@code n × SEQUENCE_LENGTH} target ids, one per position\n"
+            + "@return the mean loss over the {@code n × SEQUENCE_LENGTH} positions, before the update\n"
+            + "@throws IllegalArgumentException for an id or a label out of range\n"
+            + "@throws ArithmeticException when the loss or a gradient is not finite; the parameters are"
+            + " then left as they were\n";
+
     private void train(TypeSpec.Builder type) {
-        type.addMethod(MethodSpec.methodBuilder("trainStep").addModifiers(Modifier.PUBLIC)
-                .returns(float.class)
-                .addJavadoc("One training step on {@code n} sequences: the forward pass, softmax cross-entropy at\n"
-                        + "every position against {@code labels} (for a language model, the next token), the\n"
-                        + "backward pass into the gradient block, and the optimizer's update. Allocates nothing.\n\n"
-                        + "@param n      sequences, from 1 to {@link #BATCH}\n"
-                        + "@param input  {@code n × SEQUENCE_LENGTH} token ids as floats\n"
-                        + "@param labels {@code n × SEQUENCE_LENGTH} target ids, one per position\n"
-                        + "@return the mean loss over the {@code n × SEQUENCE_LENGTH} positions, before the update\n"
-                        + "@throws IllegalArgumentException for an id or a label out of range\n"
-                        + "@throws ArithmeticException when the loss or a gradient is not finite; the parameters are"
-                        + " then left as they were\n")
-                .addParameter(int.class, "n")
-                .addParameter(float[].class, "input")
-                .addParameter(int[].class, "labels")
-                .addStatement("checkBatch(n)")
-                .addStatement("checkSize($S, input, (long) n * INPUT_SIZE)", "input")
-                .addStatement("checkLabels(labels, n * SEQUENCE_LENGTH, VOCABULARY)")
-                .addStatement("$T.copy(input, 0, activations, $T.JAVA_FLOAT, STAGED_INPUT * Float.BYTES, "
-                        + "n * INPUT_SIZE)", Symbols.MEMORY_SEGMENT, Symbols.VALUE_LAYOUT)
-                .addStatement("return train(n, activations, STAGED_INPUT, labels)")
-                .build());
-        type.addMethod(MethodSpec.methodBuilder("trainStep").addModifiers(Modifier.PUBLIC)
-                .returns(float.class)
-                .addJavadoc("One training step on {@code n} sequences in off-heap memory; see "
-                        + "{@link #trainStep(int, float[], int[])}.\n")
-                .addParameter(int.class, "n")
-                .addParameter(Symbols.MEMORY_SEGMENT, "input")
-                .addParameter(int[].class, "labels")
-                .addStatement("checkBatch(n)")
-                .addStatement("checkSize($S, input, (long) n * INPUT_SIZE)", "input")
-                .addStatement("checkLabels(labels, n * SEQUENCE_LENGTH, VOCABULARY)")
-                .addStatement("return train(n, input, 0L, labels)")
-                .build());
-        MethodSpec.Builder train = MethodSpec.methodBuilder("train").addModifiers(Modifier.PRIVATE)
-                .returns(float.class)
-                .addJavadoc("The training step on checked arguments.\n")
-                .addParameter(int.class, "n")
-                .addParameter(Symbols.MEMORY_SEGMENT, "input")
-                .addParameter(long.class, "inputOffset")
-                .addParameter(int[].class, "labels")
-                .addStatement("beginStep()")
-                .addStatement("run(n, input, inputOffset, null, 0L, true)")
-                .addStatement("int positions = n * SEQUENCE_LENGTH")
-                .addStatement("float loss = crossEntropy($L, VOCABULARY, positions, labels, $L)",
-                        symbols.tensor(graph.output()), symbols.gradient(graph.output()));
-        for (int i = graph.layers().size() - 1; i >= 0; i--) {
-            train.addStatement("$N(positions)", ModelWriter.backwardName(graph.layers().get(i).name()));
-        }
-        train.addStatement("return update(loss)");
-        type.addMethod(train.build());
+        ModelWriter.trainMethods(type, graph, symbols, CodeBlock.of("$L", TRAIN_STEP_JAVADOC), "sequences",
+                "n * SEQUENCE_LENGTH, VOCABULARY", CodeBlock.of("VOCABULARY"), "positions",
+                "int positions = n * SEQUENCE_LENGTH");
     }
 
     private static FieldSpec constant(String name, int value, String doc) {
