@@ -252,33 +252,7 @@ public final class ModelWriter {
 
     private void forward(TypeSpec.Builder type) {
         Shape in = graph.input().shape(), out = graph.output().shape();
-        type.addMethod(MethodSpec.methodBuilder("forward").addModifiers(Modifier.PUBLIC)
-                .addJavadoc(Javadocs.forward(in, out))
-                .addParameter(int.class, "n")
-                .addParameter(Symbols.MEMORY_SEGMENT, "input")
-                .addParameter(Symbols.MEMORY_SEGMENT, "output")
-                .addStatement("checkBatch(n)")
-                .addStatement("checkSize($S, input, (long) n * INPUT_SIZE)", "input")
-                .addStatement("checkSize($S, output, (long) n * OUTPUT_SIZE)", "output")
-                .addStatement("run(n, input, 0L, output, 0L, false)")
-                .build());
-        type.addMethod(MethodSpec.methodBuilder("forward").addModifiers(Modifier.PUBLIC)
-                .addJavadoc("Runs the network on {@code n} samples held in arrays; see "
-                        + "{@link #forward(int, MemorySegment, MemorySegment)}.\n")
-                .addParameter(int.class, "n")
-                .addParameter(float[].class, "input")
-                .addParameter(float[].class, "output")
-                .addStatement("checkBatch(n)")
-                .addStatement("checkSize($S, input, (long) n * INPUT_SIZE)", "input")
-                .addStatement("checkSize($S, output, (long) n * OUTPUT_SIZE)", "output")
-                .addComment("staged through the activation block: copying between arrays and segments allocates "
-                        + "nothing")
-                .addStatement("$T.copy(input, 0, activations, $T.JAVA_FLOAT, STAGED_INPUT * Float.BYTES, "
-                        + "n * INPUT_SIZE)", Symbols.MEMORY_SEGMENT, Symbols.VALUE_LAYOUT)
-                .addStatement("run(n, activations, STAGED_INPUT, activations, STAGED_OUTPUT, false)")
-                .addStatement("$T.copy(activations, $T.JAVA_FLOAT, STAGED_OUTPUT * Float.BYTES, output, 0, "
-                        + "n * OUTPUT_SIZE)", Symbols.MEMORY_SEGMENT, Symbols.VALUE_LAYOUT)
-                .build());
+        forwardMethods(type, Javadocs.forward(in, out), "samples");
         MethodSpec.Builder run = MethodSpec.methodBuilder("run").addModifiers(Modifier.PRIVATE)
                 .addJavadoc("The forward pass on checked arguments; offsets count floats. In training, norms use "
                         + "batch statistics.\n")
@@ -301,6 +275,41 @@ public final class ModelWriter {
                 .endControlFlow();
         run.addStatement("lastBatch = n");
         type.addMethod(run.build());
+    }
+
+    /**
+     * The two public {@code forward}s (off-heap and array input), for every kind of model; both call {@code run}.
+     *
+     * @param unit what {@code n} counts, for the Javadoc ({@code samples}, {@code sequences})
+     */
+    static void forwardMethods(TypeSpec.Builder type, CodeBlock javadoc, String unit) {
+        type.addMethod(MethodSpec.methodBuilder("forward").addModifiers(Modifier.PUBLIC)
+                .addJavadoc(javadoc)
+                .addParameter(int.class, "n")
+                .addParameter(Symbols.MEMORY_SEGMENT, "input")
+                .addParameter(Symbols.MEMORY_SEGMENT, "output")
+                .addStatement("checkBatch(n)")
+                .addStatement("checkSize($S, input, (long) n * INPUT_SIZE)", "input")
+                .addStatement("checkSize($S, output, (long) n * OUTPUT_SIZE)", "output")
+                .addStatement("run(n, input, 0L, output, 0L, false)")
+                .build());
+        type.addMethod(MethodSpec.methodBuilder("forward").addModifiers(Modifier.PUBLIC)
+                .addJavadoc("Runs the network on {@code n} " + unit + " held in arrays; see "
+                        + "{@link #forward(int, MemorySegment, MemorySegment)}.\n")
+                .addParameter(int.class, "n")
+                .addParameter(float[].class, "input")
+                .addParameter(float[].class, "output")
+                .addStatement("checkBatch(n)")
+                .addStatement("checkSize($S, input, (long) n * INPUT_SIZE)", "input")
+                .addStatement("checkSize($S, output, (long) n * OUTPUT_SIZE)", "output")
+                .addComment("staged through the activation block: copying between arrays and segments allocates "
+                        + "nothing")
+                .addStatement("$T.copy(input, 0, activations, $T.JAVA_FLOAT, STAGED_INPUT * Float.BYTES, "
+                        + "n * INPUT_SIZE)", Symbols.MEMORY_SEGMENT, Symbols.VALUE_LAYOUT)
+                .addStatement("run(n, activations, STAGED_INPUT, activations, STAGED_OUTPUT, false)")
+                .addStatement("$T.copy(activations, $T.JAVA_FLOAT, STAGED_OUTPUT * Float.BYTES, output, 0, "
+                        + "n * OUTPUT_SIZE)", Symbols.MEMORY_SEGMENT, Symbols.VALUE_LAYOUT)
+                .build());
     }
 
     /** {@code trainStep}: forward in training mode, softmax cross-entropy, backward, optimizer update. */

@@ -33,36 +33,7 @@ final class SequenceEntryPoints {
     }
 
     private void forward(TypeSpec.Builder type) {
-        type.addMethod(MethodSpec.methodBuilder("forward").addModifiers(Modifier.PUBLIC)
-                .addJavadoc("Runs the network on {@code n} sequences. Allocates nothing.\n\n"
-                        + "@param n      sequences, from 1 to {@link #BATCH}\n"
-                        + "@param input  {@code n × SEQUENCE_LENGTH} token ids as floats (whole numbers in\n"
-                        + "              {@code [0, VOCABULARY)}, exact below 2²⁴), sequence by sequence\n"
-                        + "@param output receives {@code n × SEQUENCE_LENGTH × VOCABULARY} logits, a row per position\n"
-                        + "@throws IllegalArgumentException for a token id out of range, naming its position\n")
-                .addParameter(int.class, "n")
-                .addParameter(Symbols.MEMORY_SEGMENT, "input")
-                .addParameter(Symbols.MEMORY_SEGMENT, "output")
-                .addStatement("checkBatch(n)")
-                .addStatement("checkSize($S, input, (long) n * INPUT_SIZE)", "input")
-                .addStatement("checkSize($S, output, (long) n * OUTPUT_SIZE)", "output")
-                .addStatement("run(n, input, 0L, output, 0L, false)")
-                .build());
-        type.addMethod(MethodSpec.methodBuilder("forward").addModifiers(Modifier.PUBLIC)
-                .addJavadoc("Runs the network on {@code n} sequences held in arrays; see "
-                        + "{@link #forward(int, MemorySegment, MemorySegment)}.\n")
-                .addParameter(int.class, "n")
-                .addParameter(float[].class, "input")
-                .addParameter(float[].class, "output")
-                .addStatement("checkBatch(n)")
-                .addStatement("checkSize($S, input, (long) n * INPUT_SIZE)", "input")
-                .addStatement("checkSize($S, output, (long) n * OUTPUT_SIZE)", "output")
-                .addStatement("$T.copy(input, 0, activations, $T.JAVA_FLOAT, STAGED_INPUT * Float.BYTES, "
-                        + "n * INPUT_SIZE)", Symbols.MEMORY_SEGMENT, Symbols.VALUE_LAYOUT)
-                .addStatement("run(n, activations, STAGED_INPUT, activations, STAGED_OUTPUT, false)")
-                .addStatement("$T.copy(activations, $T.JAVA_FLOAT, STAGED_OUTPUT * Float.BYTES, output, 0, "
-                        + "n * OUTPUT_SIZE)", Symbols.MEMORY_SEGMENT, Symbols.VALUE_LAYOUT)
-                .build());
+        ModelWriter.forwardMethods(type, CodeBlock.of("$L", FORWARD_JAVADOC), "sequences");
         MethodSpec.Builder run = MethodSpec.methodBuilder("run").addModifiers(Modifier.PRIVATE)
                 .addJavadoc("The forward pass on checked arguments; offsets count floats. Every layer method gets\n"
                         + "the {@code n·T} positions as its columns.\n")
@@ -87,6 +58,15 @@ final class SequenceEntryPoints {
         run.addStatement("lastBatch = n");
         type.addMethod(run.build());
     }
+
+    /** The off-heap {@code forward}'s Javadoc: {@code n} counts sequences of token ids. */
+    private static final String FORWARD_JAVADOC =
+            "Runs the network on {@code n} sequences. Allocates nothing.\n\n"
+            + "@param n      sequences, from 1 to {@link #BATCH}\n"
+            + "@param input  {@code n × SEQUENCE_LENGTH} token ids as floats (whole numbers in\n"
+            + "              {@code [0, VOCABULARY)}, exact below 2²⁴), sequence by sequence\n"
+            + "@param output receives {@code n × SEQUENCE_LENGTH × VOCABULARY} logits, a row per position\n"
+            + "@throws IllegalArgumentException for a token id out of range, naming its position\n";
 
     /** The array {@code trainStep}'s Javadoc: {@code n} counts sequences, the loss runs over every position. */
     private static final String TRAIN_STEP_JAVADOC =
