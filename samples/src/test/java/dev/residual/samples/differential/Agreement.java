@@ -18,7 +18,7 @@ import java.util.SplittableRandom;
  * The differential check: a generated model and the interpreter of its graph, built from one seed, agree on the
  * parameters they start from, the forward output, the loss, every parameter gradient, and the parameters and running
  * statistics after each update — each to {@link #TOLERANCE} relative (a sequence model gets token ids and a label
- * per position), {@code max|a − b| / max(max|b|, tiny)} with
+ * per position, a segmentation model a label per pixel), {@code max|a − b| / max(max|b|, tiny)} with
  * {@code b} the interpreter's.
  */
 final class Agreement {
@@ -43,7 +43,9 @@ final class Agreement {
             input[i] = vocabulary > 0 ? random.nextInt(vocabulary) : (float) random.nextGaussian();
         }
         int classes = graph.outputShape().channels();
-        int[] labels = new int[n * graph.inputShape().positions()];
+        // a label per sample, per position of a sequence, or per pixel of a segmentation
+        int perSample = graph.pixelLoss() ? graph.outputShape().spatial() : graph.inputShape().positions();
+        int[] labels = new int[n * perSample];
         for (int i = 0; i < labels.length; i++) {
             labels[i] = random.nextInt(classes);
         }
