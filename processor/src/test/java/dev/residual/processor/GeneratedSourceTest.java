@@ -182,6 +182,12 @@ class GeneratedSourceTest {
         assertMethodsWellUnderTheJitLimit("Deep", RESNET_110, 50);
     }
 
+    /** The U-Net's skip, upsampling and transposed-convolution methods too. */
+    @Test
+    void everyGeneratedUNetMethodIsWellUnderTheJitLimit() {
+        assertMethodsWellUnderTheJitLimit("TinyUNet", TINY_UNET, 24);
+    }
+
     /**
      * 1,000 weight layers: 5,000 parameter-table entries (a single initializer would pass the 64 KiB method limit)
      * and a stage of 499 blocks (one method calling them all would pass 2,000 bytes).

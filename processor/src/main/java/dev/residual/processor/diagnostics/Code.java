@@ -36,7 +36,8 @@ public enum Code {
 
     // --- layer methods ---
     NOT_A_LAYER("RES020", "method %s has no layer annotation",
-            "annotate it with a layer (@Conv, @Norm, @Relu, @Gelu, @Pool, @Dense, @Residual), or make it a default method"),
+            "annotate it with a layer (@Conv, @Norm, @Relu, @Gelu, @Pool, @Dense, @Residual, @Concat, @Upsample, …), or"
+                    + " make it a default method"),
     LAYER_HAS_PARAMETERS("RES021", "layer method %s takes parameters",
             "a layer method takes nothing: declare it as `Layer %s()`"),
     LAYER_RETURN_TYPE("RES022", "layer method %s returns %s",
@@ -137,7 +138,8 @@ public enum Code {
             "make both the same size: upsample by the factor the encoder pooled by, and pad each 3×3 convolution by 1"),
     SKIP_IN_BLOCK("RES113", "@Concat on %s is inside block %s, but a skip names a layer of the model",
             "declare the @Concat layer in the model interface itself"),
-    TRANSPOSED_OUTPUT_EMPTY("RES114", "%s: @ConvTranspose with kernel %d, stride %d and padding %d leaves no pixels of input %s",
+    TRANSPOSED_OUTPUT_EMPTY("RES114",
+            "%s: @ConvTranspose with kernel %d, stride %d and padding %d leaves no pixels of input %s",
             "the output is (H − 1)·stride − 2·padding + kernel; use padding ≤ %d"),
     PIXEL_LOSS_NEEDS_IMAGE("RES115", "loss = PIXEL_CROSS_ENTROPY scores each pixel, but model %s ends in %s",
             "end the model with C×H×W class scores, e.g. a 1×1 @Conv(filters = classes), or use loss = CROSS_ENTROPY"),

@@ -39,8 +39,8 @@ import javax.tools.StandardLocation;
  * and {@code avg_pool} (size, stride, padding), {@code global_avg_pool}, {@code dense} (units, bias), {@code add}
  * (branch + shortcut), {@code concat} (the arriving input, then the skip), {@code upsample} (scale),
  * {@code conv_transpose} (filters, kernel, stride, padding, bias). The optional {@code loss} record names a loss other
- * than the default softmax cross-entropy per sample (per position of a sequence). Lines starting with {@code #} are comments. The reader is
- * {@code dev.residual.runtime.interpreter.GraphReader}.
+ * than the default softmax cross-entropy per sample (per position of a sequence). Lines starting with {@code #} are
+ * comments. The reader is {@code dev.residual.runtime.interpreter.GraphReader}.
  */
 public final class GraphResourceWriter {
 
