@@ -266,6 +266,21 @@ def write_safetensors(path, tensors, metadata=None):
     return len(data)
 
 
+def write_or_check(files, check, metadata):
+    """Writes each {file name: {tensor name: tensor}} into GOLDEN_DIR, or with `check` compares it with the file."""
+    for name, content in files.items():
+        path = os.path.join(GOLDEN_DIR, name)
+        if check:
+            stored, _ = read_safetensors(path)
+            assert sorted(stored) == sorted(content), f"{name}: tensor names differ"
+            for key, value in content.items():
+                assert torch.equal(stored[key], value.to(stored[key].dtype)), f"{name}: {key} differs"
+            print(f"{name}: matches")
+        else:
+            size = write_safetensors(path, content, metadata)
+            print(f"{name}: {len(content)} tensors, {size:,} bytes")
+
+
 def read_safetensors(path):
     """Independent reader used by --check: returns ({name: tensor}, metadata). Validates the layout strictly."""
     with open(path, "rb") as f:

@@ -32,8 +32,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_golden import (ADAMW_ARGS, GOLDEN_DIR, TRAIN_STEPS, perturb_norms, read_safetensors,  # noqa: E402
-                         set_deterministic, write_safetensors)
+from make_golden import ADAMW_ARGS, TRAIN_STEPS, perturb_norms, set_deterministic, write_or_check  # noqa: E402
 
 # Shapes no other test uses: V 11, T 6, D 12, 3 heads of 4, MLP 20, batch 3 (the model plans for 4).
 V, T, D, HEADS, HIDDEN, N, SEED = 11, 6, 12, 3, 20, 3, 2001
@@ -148,17 +147,7 @@ def main():
     state, train = tensors()
     metadata = {"script": "samples/src/test/python/make_golden_transformer.py", "torch": torch.__version__}
     files = {"tiny_gpt.safetensors": state, "tiny_gpt.train.safetensors": train}
-    for name, content in files.items():
-        path = os.path.join(GOLDEN_DIR, name)
-        if args.check:
-            stored, _ = read_safetensors(path)
-            assert sorted(stored) == sorted(content), f"{name}: tensor names differ"
-            for key, value in content.items():
-                assert torch.equal(stored[key], value.to(stored[key].dtype)), f"{name}: {key} differs"
-            print(f"{name}: matches")
-        else:
-            size = write_safetensors(path, content, metadata)
-            print(f"{name}: {len(content)} tensors, {size:,} bytes")
+    write_or_check(files, args.check, metadata)
     print(f"loss {train['loss'].item():.6f} (uniform baseline ln {V} = {math.log(V):.6f}), "
           f"adamw.loss {[round(v, 6) for v in train['adamw.loss'].tolist()]}")
 

@@ -9,7 +9,8 @@ import java.lang.annotation.Target;
 /**
  * Declares a network. Put it on a public interface whose methods are its layers, each returning
  * {@code dev.residual.runtime.Layer} and carrying layer annotations ({@link Conv}, {@link Norm}, {@link Relu},
- * {@link Residual}, {@link Pool}, {@link Dense}, …). Layers run in declaration order; the annotations stacked on one
+ * {@link Residual}, {@link Pool}, {@link Dense}, {@link Concat}, {@link Upsample}, {@link ConvTranspose}, …).
+ * Layers run in declaration order; the annotations stacked on one
  * method apply in the order they are written.
  *
  * <pre>{@code
@@ -48,6 +49,17 @@ public @interface Model {
      * }</pre>
      */
     int vocabulary() default 0;
+
+    /**
+     * What {@code trainStep} minimizes: {@link Loss#CROSS_ENTROPY} (the default) for classifiers and language models,
+     * {@link Loss#PIXEL_CROSS_ENTROPY} for a segmentation model whose output is {@code C × H × W} class scores.
+     *
+     * <pre>{@code
+     * @Model(input = {1, 32, 32}, batch = 16, loss = Loss.PIXEL_CROSS_ENTROPY)
+     * public interface UNet { … }
+     * }</pre>
+     */
+    Loss loss() default Loss.CROSS_ENTROPY;
 
     /** The largest batch a call may pass; every buffer is planned for it, and any {@code n ≤ batch} runs. */
     int batch();

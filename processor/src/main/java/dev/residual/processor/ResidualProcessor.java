@@ -93,7 +93,7 @@ public final class ResidualProcessor extends AbstractProcessor {
         MemoryPlan plan = new Planner().plan(graph);
         ModelWriter writer = new ModelWriter(spec, plan);
         writer.write(processingEnv.getFiler());
-        new GraphResourceWriter(graph, writer.className().simpleName())
+        new GraphResourceWriter(graph, writer.className().simpleName(), spec.pixelLoss())
                 .write(processingEnv.getFiler(), writer.className().packageName(), element);
         return true;
     }

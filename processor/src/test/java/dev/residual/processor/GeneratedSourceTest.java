@@ -79,7 +79,26 @@ class GeneratedSourceTest {
             }
             """;
 
-    private static String generated(String model, String body) {
+    /** A two-level U-Net: max-pool down, one transposed-convolution and one nearest upsampling, two skips. */
+    static final String TINY_UNET = """
+            @Model(input = {1, 8, 8}, batch = 2, loss = Loss.PIXEL_CROSS_ENTROPY)
+            public interface TinyUNet {
+                @Conv(filters = 4, kernel = 3, padding = 1) @Norm @Relu Layer enc1();
+                @Pool(value = MAX, size = 2) Layer down1();
+                @Conv(filters = 8, kernel = 3, padding = 1) @Norm @Relu Layer enc2();
+                @Pool(value = MAX, size = 2) Layer down2();
+                @Conv(filters = 8, kernel = 3, padding = 1) @Norm @Relu Layer bottom();
+                @ConvTranspose(filters = 8, kernel = 2, stride = 2) Layer up2();
+                @Concat("enc2") Layer cat2();
+                @Conv(filters = 8, kernel = 3, padding = 1) @Norm @Relu Layer dec2();
+                @Upsample(scale = 2) Layer up1();
+                @Concat("enc1") Layer cat1();
+                @Conv(filters = 4, kernel = 3, padding = 1) @Norm @Relu Layer dec1();
+                @Conv(filters = 3, kernel = 1) Layer logits();
+            }
+            """;
+
+    static String generated(String model, String body) {
         return generated(model, body, model + "Net");
     }
 
@@ -141,6 +160,11 @@ class GeneratedSourceTest {
     }
 
     @Test
+    void tinyUNetMatchesGolden() throws IOException {
+        assertMatchesGolden("TinyUNet", TINY_UNET);
+    }
+
+    @Test
     void outputIsByteIdenticalAcrossBuilds() {
         assertEquals(generated("TinyResidual", TINY_RESIDUAL), generated("TinyResidual", TINY_RESIDUAL));
     }
@@ -156,6 +180,12 @@ class GeneratedSourceTest {
     @Test
     void everyGeneratedMethodIsWellUnderTheJitLimit() {
         assertMethodsWellUnderTheJitLimit("Deep", RESNET_110, 50);
+    }
+
+    /** The U-Net's skip, upsampling and transposed-convolution methods too. */
+    @Test
+    void everyGeneratedUNetMethodIsWellUnderTheJitLimit() {
+        assertMethodsWellUnderTheJitLimit("TinyUNet", TINY_UNET, 24);
     }
 
     /**

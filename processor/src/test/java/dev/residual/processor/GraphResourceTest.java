@@ -41,6 +41,18 @@ class GraphResourceTest {
     }
 
     @Test
+    void tinyUNetGraphHasItsSkipsUpsamplingAndLoss() throws IOException {
+        String graph = resource("TinyUNet", GeneratedSourceTest.TINY_UNET);
+        assertTrue(graph.contains("node conv_transpose up2 11 12 image:8,4,4 filters=8 kernel=2 stride=2 padding=0"
+                + " bias=true\n"), graph);
+        assertTrue(graph.contains("param up2.weight 8,8,2,2 trainable kaiming_uniform 32 up2\n"), graph);
+        assertTrue(graph.contains("node concat cat2 12,7 13 image:16,4,4\n"), graph);
+        assertTrue(graph.contains("node upsample up1 16 17 image:8,8,8 scale=2\n"), graph);
+        assertTrue(graph.contains("node concat cat1 17,3 18 image:12,8,8\n"), graph);
+        assertTrue(graph.endsWith("loss pixel_cross_entropy\n"), graph);
+    }
+
+    @Test
     void graphIsIdenticalAcrossBuilds() throws IOException {
         assertEquals(resource("Tiny", GeneratedSourceTest.TINY), resource("Tiny", GeneratedSourceTest.TINY));
     }

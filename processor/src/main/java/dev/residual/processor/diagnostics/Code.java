@@ -36,7 +36,8 @@ public enum Code {
 
     // --- layer methods ---
     NOT_A_LAYER("RES020", "method %s has no layer annotation",
-            "annotate it with a layer (@Conv, @Norm, @Relu, @Gelu, @Pool, @Dense, @Residual), or make it a default method"),
+            "annotate it with a layer (@Conv, @Norm, @Relu, @Gelu, @Pool, @Dense, @Residual, @Concat, @Upsample, …), or"
+                    + " make it a default method"),
     LAYER_HAS_PARAMETERS("RES021", "layer method %s takes parameters",
             "a layer method takes nothing: declare it as `Layer %s()`"),
     LAYER_RETURN_TYPE("RES022", "layer method %s returns %s",
@@ -127,6 +128,21 @@ public enum Code {
             "write input = {T} with one number: the token ids per sample"),
     NORM_ACROSS_POSITIONS("RES105", "%s: @Norm(kind = %s) would mix the positions of a sequence",
             "use @Norm(kind = LAYER), which normalizes each position over its features"),
+
+    // --- U-Net: skips, upsampling, the per-pixel loss ---
+    SKIP_UNKNOWN("RES110", "%s: @Concat(\"%s\") names no layer of model %s",
+            "name an earlier layer method of the model; the layers before this one are: %s"),
+    SKIP_NOT_EARLIER("RES111", "%s: @Concat(\"%s\") names %s, but a skip can only carry a feature forward",
+            "name a layer declared above %s, such as an encoder stage of the same height and width"),
+    CONCAT_SHAPE_MISMATCH("RES112", "%s: @Concat(\"%s\") joins %s with %s, but their heights and widths differ",
+            "make both the same size: upsample by the factor the encoder pooled by, and pad each 3×3 convolution by 1"),
+    SKIP_IN_BLOCK("RES113", "@Concat on %s is inside block %s, but a skip names a layer of the model",
+            "declare the @Concat layer in the model interface itself"),
+    TRANSPOSED_OUTPUT_EMPTY("RES114",
+            "%s: @ConvTranspose with kernel %d, stride %d and padding %d leaves no pixels of input %s",
+            "the output is (H − 1)·stride − 2·padding + kernel; use padding ≤ %d"),
+    PIXEL_LOSS_NEEDS_IMAGE("RES115", "loss = PIXEL_CROSS_ENTROPY scores each pixel, but model %s ends in %s",
+            "end the model with C×H×W class scores, e.g. a 1×1 @Conv(filters = classes), or use loss = CROSS_ENTROPY"),
 
     // --- the processor itself ---
     INTERNAL_ERROR("RES090", "Residual failed while compiling %s: %s",

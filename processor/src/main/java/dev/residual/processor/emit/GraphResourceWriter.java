@@ -29,6 +29,7 @@ import javax.tools.StandardLocation;
  * node &lt;kind&gt; &lt;path&gt; &lt;input ids, comma-separated&gt; &lt;output id&gt; &lt;output shape&gt; [key=value ...]
  * param &lt;PyTorch name&gt; &lt;dims, comma-separated&gt; &lt;trainable|buffer&gt; &lt;init&gt; &lt;fan-in&gt; &lt;node path&gt;
  * output &lt;value id&gt;
+ * [loss pixel_cross_entropy]
  * </pre>
  *
  * A shape is {@code image:C,H,W} or {@code vector:F}. Nodes come in execution order, each followed by its
@@ -36,8 +37,10 @@ import javax.tools.StandardLocation;
  * their attributes: {@code conv} (filters, kernel, stride, padding, bias), {@code batch_norm} (eps, momentum),
  * {@code layer_norm} (eps), {@code group_norm} (groups, eps), {@code relu}, {@code gelu} (tanh), {@code max_pool}
  * and {@code avg_pool} (size, stride, padding), {@code global_avg_pool}, {@code dense} (units, bias), {@code add}
- * (branch + shortcut). Lines starting with {@code #} are comments. The reader is
- * {@code dev.residual.runtime.interpreter.GraphReader}.
+ * (branch + shortcut), {@code concat} (the arriving input, then the skip), {@code upsample} (scale),
+ * {@code conv_transpose} (filters, kernel, stride, padding, bias). The optional {@code loss} record names a loss other
+ * than the default softmax cross-entropy per sample (per position of a sequence). Lines starting with {@code #} are
+ * comments. The reader is {@code dev.residual.runtime.interpreter.GraphReader}.
  */
 public final class GraphResourceWriter {
 
@@ -46,10 +49,17 @@ public final class GraphResourceWriter {
 
     private final Graph graph;
     private final String className;
+    private final boolean pixelLoss;
 
     public GraphResourceWriter(Graph graph, String className) {
+        this(graph, className, false);
+    }
+
+    /** {@code pixelLoss}: the model trains with {@code Loss.PIXEL_CROSS_ENTROPY}, written as a {@code loss} record. */
+    public GraphResourceWriter(Graph graph, String className, boolean pixelLoss) {
         this.graph = graph;
         this.className = className;
+        this.pixelLoss = pixelLoss;
     }
 
     /** The resource's file name: {@code <GeneratedClass>.graph}. */
@@ -85,6 +95,9 @@ public final class GraphResourceWriter {
             }
         }
         lines.add("output " + graph.output().id());
+        if (pixelLoss) {
+            lines.add("loss pixel_cross_entropy");
+        }
         return String.join("\n", lines) + "\n";
     }
 
@@ -104,6 +117,9 @@ public final class GraphResourceWriter {
             case Op.Embedding e -> "embedding";
             case Op.PositionalEmbedding p -> "positional_embedding";
             case Op.Attention a -> "attention";
+            case Op.Concat c -> "concat";
+            case Op.Upsample u -> "upsample";
+            case Op.ConvTranspose c -> "conv_transpose";
         };
     }
 
@@ -124,6 +140,10 @@ public final class GraphResourceWriter {
             case Op.Embedding e -> "vocabulary=" + e.vocabulary() + " dim=" + e.dim();
             case Op.PositionalEmbedding p -> "";
             case Op.Attention a -> "heads=" + a.heads() + " causal=" + a.causal();
+            case Op.Concat c -> "";
+            case Op.Upsample u -> "scale=" + u.scale();
+            case Op.ConvTranspose c -> "filters=" + c.filters() + " kernel=" + c.kernel() + " stride=" + c.stride()
+                    + " padding=" + c.padding() + " bias=" + c.bias();
         };
     }
 

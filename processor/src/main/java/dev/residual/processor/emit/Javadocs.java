@@ -72,6 +72,24 @@ final class Javadocs {
                 .build();
     }
 
+    static CodeBlock pixelTrainStep(Shape in, Shape out) {
+        return CodeBlock.builder()
+                .add("One training step on {@code n} samples: the forward pass with batch statistics (running\n")
+                .add("statistics updated), softmax cross-entropy at every pixel of the $L class scores against\n", out)
+                .add("{@code labels}, the backward pass into the gradient block, and the optimizer's update of the\n")
+                .add("parameter block. Allocates nothing.\n\n")
+                .add("@param n      samples, from 1 to {@link #BATCH}\n")
+                .add("@param input  {@code n} samples of $L, in N·C·H·W order\n", in)
+                .add("@param labels the class of each pixel, from 0 to $L: {@code n × $L × $L}, sample by sample,\n",
+                        out.channels() - 1, out.height(), out.width())
+                .add("              row by row\n")
+                .add("@return the mean loss over the {@code n·$L} pixels, before the update\n", out.spatial())
+                .add("@throws IllegalArgumentException for a label out of range, naming its position and value\n")
+                .add("@throws ArithmeticException when the loss or a gradient is not finite; the parameters are then"
+                        + " left as they were\n")
+                .build();
+    }
+
     static CodeBlock layer(Graph.Layer layer) {
         CodeBlock.Builder doc = CodeBlock.builder();
         doc.add("{@code $L}: $L → $L. Parameters: $L; GEMM FLOPs per sample: $L.\n", layer.name(),
@@ -100,6 +118,8 @@ final class Javadocs {
                 flops += 2L * out.size() * in.channels() * conv.kernel() * conv.kernel();
             } else if (node.op() instanceof Op.Dense) {
                 flops += 2L * in.size() * out.size() / out.positions(); // a sequence: the same weights per position
+            } else if (node.op() instanceof Op.ConvTranspose conv) {
+                flops += 2L * in.size() * conv.filters() * conv.kernel() * conv.kernel();
             } else if (node.op() instanceof Op.Attention) {
                 flops += 4L * out.length() * out.length() * out.channels(); // q·kᵀ and p·v
             }

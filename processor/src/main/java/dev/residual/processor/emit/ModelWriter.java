@@ -89,6 +89,8 @@ public final class ModelWriter {
             forward(type);
             if (!graph.output().shape().image()) {
                 train(type);
+            } else if (spec.pixelLoss()) {
+                pixelTrain(type);
             }
         }
         layerMethods(type);
@@ -171,6 +173,11 @@ public final class ModelWriter {
                 Shape in = step.head().input().shape();
                 size = CodeBlock.of("$T.max($L,\n$T.scratchSize($L, $L, $L, $L, $L, $L, $L, BATCH))", Math.class, size,
                         Symbols.kernel("Conv2d"), in.channels(), in.height(), in.width(), conv.filters(),
+                        conv.kernel(), conv.stride(), conv.padding());
+            } else if (step.head().op() instanceof Op.ConvTranspose conv) {
+                Shape in = step.head().input().shape();
+                size = CodeBlock.of("$T.max($L,\n$T.scratchSize($L, $L, $L, $L, $L, $L, $L, BATCH))", Math.class, size,
+                        Symbols.kernel("ConvTranspose2d"), in.channels(), in.height(), in.width(), conv.filters(),
                         conv.kernel(), conv.stride(), conv.padding());
             }
         }
@@ -316,7 +323,19 @@ public final class ModelWriter {
     private void train(TypeSpec.Builder type) {
         Shape in = graph.input().shape(), out = graph.output().shape();
         trainMethods(type, graph, symbols, Javadocs.trainStep(in, out), "samples", "n, OUTPUT_SIZE",
-                CodeBlock.of("$L", out.channels()), "n", null);
+                CodeBlock.of("$L", out.channels()), "n", "n", null);
+    }
+
+    /**
+     * {@code trainStep} of a segmentation model ({@code Loss.PIXEL_CROSS_ENTROPY}): the output's {@code C×(n·H·W)}
+     * channel-major scores are {@code n·H·W} columns of class scores, one per pixel in the order of the labels, so
+     * the loss is the softmax cross-entropy over those columns; the layers' backward still runs on {@code n} samples.
+     */
+    private void pixelTrain(TypeSpec.Builder type) {
+        Shape in = graph.input().shape(), out = graph.output().shape();
+        trainMethods(type, graph, symbols, Javadocs.pixelTrainStep(in, out), "samples",
+                "n * " + out.spatial() + ", " + out.channels(), CodeBlock.of("$L", out.channels()), "pixels", "n",
+                "int pixels = n * " + out.spatial());
     }
 
     /**
@@ -326,11 +345,12 @@ public final class ModelWriter {
      * @param unit          what {@code n} counts, for the Javadoc ({@code samples}, {@code sequences})
      * @param labelArgs     the label count and class count {@code checkLabels} is given
      * @param classes       the class count of the loss
-     * @param rows          the loss rows, which every layer's backward is called with
+     * @param rows          the loss rows (columns of class scores)
+     * @param columns       what every layer's backward is called with: the samples, or a sequence's positions
      * @param rowsStatement the statement that declares {@code rows}, or null when it is {@code n}
      */
     static void trainMethods(TypeSpec.Builder type, Graph graph, Symbols symbols, CodeBlock javadoc, String unit,
-                             String labelArgs, CodeBlock classes, String rows, String rowsStatement) {
+                             String labelArgs, CodeBlock classes, String rows, String columns, String rowsStatement) {
         type.addMethod(MethodSpec.methodBuilder("trainStep").addModifiers(Modifier.PUBLIC)
                 .returns(float.class)
                 .addJavadoc(javadoc)
@@ -372,7 +392,7 @@ public final class ModelWriter {
                 classes, rows, symbols.gradient(graph.output()));
         List<Graph.Layer> layers = graph.layers();
         for (int i = layers.size() - 1; i >= 0; i--) {
-            train.addStatement("$N($L)", backwardName(layers.get(i).name()), rows);
+            train.addStatement("$N($L)", backwardName(layers.get(i).name()), columns);
         }
         train.addStatement("return update(loss)");
         type.addMethod(train.build());

@@ -84,7 +84,7 @@ final class SequenceEntryPoints {
     private void train(TypeSpec.Builder type) {
         ModelWriter.trainMethods(type, graph, symbols, CodeBlock.of("$L", TRAIN_STEP_JAVADOC), "sequences",
                 "n * SEQUENCE_LENGTH, VOCABULARY", CodeBlock.of("VOCABULARY"), "positions",
-                "int positions = n * SEQUENCE_LENGTH");
+                "positions", "int positions = n * SEQUENCE_LENGTH");
     }
 
     private static FieldSpec constant(String name, int value, String doc) {

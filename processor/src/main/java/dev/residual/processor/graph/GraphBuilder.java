@@ -25,6 +25,8 @@ public final class GraphBuilder {
     private final Reporter reporter;
     private final ModelSpec spec;
     private final List<Node> nodes = new ArrayList<>();
+    /** The output of each model layer built so far, by method name: what a {@code @Concat} skip reads. */
+    private final java.util.Map<String, Value> layerOutputs = new java.util.HashMap<>();
     private int nextValue;
 
     /** Thrown to stop at the first shape error, after it was reported. */
@@ -64,8 +66,10 @@ public final class GraphBuilder {
                 checkBatchFits(layer, out.shape());
                 layers.add(new Graph.Layer(layer.name(), current.shape(), out,
                         List.copyOf(nodes.subList(first, nodes.size())), List.copyOf(blocks)));
+                layerOutputs.put(layer.name(), out);
                 current = out;
             }
+            checkLoss(current.shape());
         } catch (ShapeError e) {
             return null;
         }
@@ -114,6 +118,14 @@ public final class GraphBuilder {
             case EMBEDDING -> embedding(op, x, path, owner);
             case POSITIONAL_EMBEDDING -> positionalEmbedding(op, x, path, owner);
             case ATTENTION -> attention(op, x, path, owner);
+            case CONCAT -> concat(op, x, path, owner);
+            case UPSAMPLE -> {
+                int scale = op.intValue("scale");
+                Shape image = requireImage(op, x, path);
+                Shape out = Shape.image(image.channels(), image.height() * scale, image.width() * scale);
+                yield add(path, owner, new Op.Upsample(scale), x, out, List.of(), op);
+            }
+            case CONV_TRANSPOSE -> convTranspose(op, normFollows, x, path, owner);
             case RESIDUAL -> throw new IllegalStateException("residual handled by layer()");
         };
     }
@@ -142,6 +154,63 @@ public final class GraphBuilder {
             params.add(new Param(path + ".bias", new int[] {filters}, Init.FAN_IN_UNIFORM, fanIn, true));
         }
         return add(path, owner, new Op.Conv(filters, kernel, stride, padding, bias), x, out, params, op);
+    }
+
+    /** {@code torch.cat([x, skip], dim=1)}: the named layer's output must be an image of the same height and width. */
+    private Value concat(OpSpec op, Value x, String path, String owner) {
+        Shape in = requireImage(op, x, path);
+        String name = (String) op.values().get("value").getValue();
+        Value skip = layerOutputs.get(name); // validation made sure it names an earlier model layer
+        Shape other = skip.shape();
+        if (!other.image() || other.height() != in.height() || other.width() != in.width()) {
+            reporter.error(op.location("value"), Code.CONCAT_SHAPE_MISMATCH, path, name, in, other);
+            throw new ShapeError();
+        }
+        Shape out = Shape.image(in.channels() + other.channels(), in.height(), in.width());
+        return add(path, owner, new Op.Concat(name), List.of(x, skip), out, List.of(), op);
+    }
+
+    /**
+     * {@code nn.ConvTranspose2d}: output {@code (H − 1)·stride − 2·padding + K}; weight {@code [C, F, K, K]}, whose
+     * PyTorch fan-in (dimension 1 of the weight times the kernel area) is {@code F·K·K}.
+     */
+    private Value convTranspose(OpSpec op, boolean normFollows, Value x, String path, String owner) {
+        Shape in = requireImage(op, x, path);
+        int filters = op.intValue("filters"), kernel = op.intValue("kernel"), stride = op.intValue("stride");
+        int padding = op.intValue("padding");
+        int height = (in.height() - 1) * stride - 2 * padding + kernel;
+        int width = (in.width() - 1) * stride - 2 * padding + kernel;
+        if (height < 1 || width < 1) {
+            int most = ((Math.min(in.height(), in.width()) - 1) * stride + kernel - 1) / 2;
+            reporter.error(op.location("padding"), Code.TRANSPOSED_OUTPUT_EMPTY, path, kernel, stride, padding, in,
+                    most);
+            throw new ShapeError();
+        }
+        boolean bias = bias(op, normFollows);
+        int fanIn = filters * kernel * kernel;
+        List<Param> params = new ArrayList<>();
+        params.add(new Param(path + ".weight", new int[] {in.channels(), filters, kernel, kernel},
+                Init.KAIMING_UNIFORM, fanIn, true));
+        if (bias) {
+            params.add(new Param(path + ".bias", new int[] {filters}, Init.FAN_IN_UNIFORM, fanIn, true));
+        }
+        return add(path, owner, new Op.ConvTranspose(filters, kernel, stride, padding, bias), x,
+                Shape.image(filters, height, width), params, op);
+    }
+
+    /** The per-pixel loss needs class scores per pixel: the model must end in an image. */
+    private void checkLoss(Shape out) {
+        if (spec.pixelLoss() && !out.image()) {
+            javax.lang.model.element.AnnotationValue value = null;
+            for (var entry : spec.mirror().getElementValues().entrySet()) {
+                if (entry.getKey().getSimpleName().contentEquals("loss")) {
+                    value = entry.getValue();
+                }
+            }
+            reporter.error(new Location(spec.element(), spec.mirror(), value), Code.PIXEL_LOSS_NEEDS_IMAGE,
+                    spec.element().getSimpleName(), out);
+            throw new ShapeError();
+        }
     }
 
     private Value pool(OpSpec op, Value x, String path, String owner) {

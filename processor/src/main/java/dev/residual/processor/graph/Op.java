@@ -102,4 +102,27 @@ public sealed interface Op {
             return (causal ? "causal " : "") + "self-attention, " + heads + " heads of " + out.channels() / heads;
         }
     }
+
+    /** A U-Net skip: {@code inputs[0]}'s channels, then those of {@code inputs[1]} (the named earlier layer). */
+    record Concat(String skip) implements Op {
+        public String describe(Shape in, Shape out) {
+            return "concatenate with " + skip + ", " + in.channels() + " + " + (out.channels() - in.channels())
+                    + " → " + out.channels() + " channels";
+        }
+    }
+
+    /** Nearest-neighbour upsampling by an integer factor on both axes. */
+    record Upsample(int scale) implements Op {
+        public String describe(Shape in, Shape out) {
+            return "nearest upsample ×" + scale;
+        }
+    }
+
+    /** Transposed convolution; its weight is {@code [C_in, filters, K, K]} as PyTorch's. */
+    record ConvTranspose(int filters, int kernel, int stride, int padding, boolean bias) implements Op {
+        public String describe(Shape in, Shape out) {
+            return "transposed conv " + kernel + "×" + kernel + " stride " + stride + " pad " + padding + ", "
+                    + in.channels() + "→" + filters + (bias ? " with bias" : "");
+        }
+    }
 }

@@ -32,6 +32,21 @@ public record ModelSpec(TypeElement element, AnnotationMirror mirror, List<Integ
         return 0;
     }
 
+    /** {@code @Model(loss)}: the constant name of the loss, {@code CROSS_ENTROPY} unless written. */
+    public String loss() {
+        for (var entry : mirror.getElementValues().entrySet()) {
+            if (entry.getKey().getSimpleName().contentEquals("loss")) {
+                return entry.getValue().getValue().toString();
+            }
+        }
+        return "CROSS_ENTROPY";
+    }
+
+    /** Whether the model trains with the per-pixel loss, {@code Loss.PIXEL_CROSS_ENTROPY}. */
+    public boolean pixelLoss() {
+        return loss().equals("PIXEL_CROSS_ENTROPY");
+    }
+
     /** The block a residual op names, or null when it names no readable interface. */
     public BlockSpec block(OpSpec residual) {
         TypeElement type = residual.typeValue("block");

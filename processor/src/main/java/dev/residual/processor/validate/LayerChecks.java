@@ -56,7 +56,9 @@ final class LayerChecks {
                 case RESIDUAL -> checkResidual(op);
                 case EMBEDDING -> positive(op, "dim");
                 case ATTENTION -> positive(op, "heads");
-                case RELU, GELU, POSITIONAL_EMBEDDING -> { }
+                case UPSAMPLE -> positive(op, "scale");
+                case CONV_TRANSPOSE -> checkConvTranspose(op);
+                case RELU, GELU, POSITIONAL_EMBEDDING, CONCAT -> { } // a skip's name is checked against the model
             }
         }
     }
@@ -128,6 +130,13 @@ final class LayerChecks {
         } else {
             positive(op, "stride");
         }
+        padding(op);
+    }
+
+    private void checkConvTranspose(OpSpec op) {
+        positive(op, "filters");
+        positive(op, "kernel");
+        positive(op, "stride");
         padding(op);
     }
 
@@ -217,6 +226,7 @@ final class LayerChecks {
             case "groups" -> "a divisor of the channels, e.g. groups = 8";
             case "dim" -> "the features per token, e.g. dim = 128";
             case "heads" -> "a divisor of the features, e.g. heads = 4";
+            case "scale" -> "the upsampling factor, e.g. scale = 2";
             default -> "use a positive value";
         };
     }

@@ -80,6 +80,7 @@ public final class SpecValidator {
             checkBlock(block);
         }
         checkBlockReferences(spec);
+        new SkipChecks(reporter).check(spec);
         return reporter.errorCount() == before;
     }
 

@@ -7,7 +7,9 @@ import dev.residual.runtime.interpreter.ParameterBlock.Slot;
 import dev.residual.runtime.ops.Activations;
 import dev.residual.runtime.ops.Attention;
 import dev.residual.runtime.ops.BatchNorm;
+import dev.residual.runtime.ops.Concat;
 import dev.residual.runtime.ops.Conv2d;
+import dev.residual.runtime.ops.ConvTranspose2d;
 import dev.residual.runtime.ops.Dense;
 import dev.residual.runtime.ops.Elementwise;
 import dev.residual.runtime.ops.Embedding;
@@ -16,6 +18,7 @@ import dev.residual.runtime.ops.LayerNorm;
 import dev.residual.runtime.ops.Layout;
 import dev.residual.runtime.ops.Pooling;
 import dev.residual.runtime.ops.PositionalEmbedding;
+import dev.residual.runtime.ops.Upsample;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -121,6 +124,16 @@ final class EagerOps {
             case ATTENTION -> Attention.forward(gemm, x, 0, node.shape().channels(), node.intAttribute("heads"),
                     in.length(), n / in.length(), node.booleanAttribute("causal"), attentionScratch(tape, in), 0,
                     out, 0);
+            case CONCAT -> Concat.forward(x, 0, C, tape.values[node.inputs()[1]], 0, node.shape().channels() - C, hw,
+                    n, out, 0);
+            case UPSAMPLE -> Upsample.nearest(x, 0, C, in.height(), in.width(), n, node.intAttribute("scale"), out, 0);
+            case CONV_TRANSPOSE -> {
+                Conv conv = new Conv(node, in);
+                Slot weight = param(node, 0), bias = conv.bias ? param(node, 1) : null;
+                ConvTranspose2d.forward(gemm, x, 0, C, in.height(), in.width(), n, weight.block(), weight.offset(),
+                        conv.F, conv.K, conv.stride, conv.pad, bias == null ? null : bias.block(),
+                        bias == null ? 0 : bias.offset(), out, 0, conv.transposedScratch(tape), 0);
+            }
         }
         tape.values[node.output()] = out;
     }
@@ -134,6 +147,16 @@ final class EagerOps {
         MemorySegment dOut = tape.gradients[node.output()];
         MemorySegment x = tape.values[node.input()];
         int C = in.channels(), hw = in.spatial();
+        if (node.kind() == ModelGraph.Kind.CONCAT) {
+            // the shapes of the two parts: the arriving input's channels, then the skip's
+            int skip = node.inputs()[1], skipChannels = node.shape().channels() - C;
+            boolean accumulateA = tape.gradients[node.input()] != null, accumulateB = tape.gradients[skip] != null;
+            MemorySegment dA = gradientOf(node.input(), tape, in, modelInput);
+            MemorySegment dB = gradientOf(skip, tape, new Shape(skipChannels, in.height(), in.width(), true),
+                    modelInput);
+            Concat.backward(dOut, 0, C, skipChannels, hw, n, dA, 0, accumulateA, dB, 0, accumulateB);
+            return;
+        }
         if (node.kind() == ModelGraph.Kind.ADD) {
             for (int input : node.inputs()) {
                 boolean accumulate = tape.gradients[input] != null;
@@ -205,7 +228,17 @@ final class EagerOps {
                 }
             }
             case DENSE -> dense(node, index, tape, in, dOut, dIn, accumulate);
-            case ADD -> throw new IllegalStateException("handled above");
+            case ADD, CONCAT -> throw new IllegalStateException("handled above");
+            case UPSAMPLE -> Upsample.nearestBackward(dOut, 0, C, in.height(), in.width(), n,
+                    node.intAttribute("scale"), dIn, 0, accumulate);
+            case CONV_TRANSPOSE -> {
+                Conv conv = new Conv(node, in);
+                Slot weight = param(node, 0), bias = conv.bias ? param(node, 1) : null;
+                ConvTranspose2d.backward(gemm, x, 0, C, in.height(), in.width(), n, weight.block(), weight.offset(),
+                        conv.F, conv.K, conv.stride, conv.pad, dOut, 0, block.gradients, weight.offset(),
+                        bias == null ? null : block.gradients, bias == null ? 0 : bias.offset(), dIn, 0, accumulate,
+                        conv.transposedScratch(tape), 0);
+            }
             case EMBEDDING -> Embedding.backward(x, 0, n, node.intAttribute("vocabulary"), node.intAttribute("dim"),
                     dOut, 0, block.gradients, param(node, 0).offset());
             case POSITIONAL_EMBEDDING -> PositionalEmbedding.backward(dOut, 0, C, in.length(), n / in.length(),
@@ -264,6 +297,12 @@ final class EagerOps {
         MemorySegment scratch(Tape tape) {
             return tape.allocate(Conv2d.scratchSize(in.channels(), in.height(), in.width(), F, K, stride, pad,
                     tape.n));
+        }
+
+        /** The same for the transposed convolution of these attributes. */
+        MemorySegment transposedScratch(Tape tape) {
+            return tape.allocate(ConvTranspose2d.scratchSize(in.channels(), in.height(), in.width(), F, K, stride,
+                    pad, tape.n));
         }
     }
 

@@ -34,6 +34,7 @@ public final class GraphReader {
     private int input = -1;
     private Shape inputShape;
     private Integer output;
+    private boolean pixelLoss;
     private final Map<Integer, Shape> values = new HashMap<>();
     private final List<Node> nodes = new ArrayList<>();
     private final List<List<Param>> params = new ArrayList<>();
@@ -108,6 +109,13 @@ public final class GraphReader {
                         throw error("output " + output + " is no value of the graph");
                     }
                 }
+                case "loss" -> {
+                    expect(fields, 2, "loss pixel_cross_entropy");
+                    if (!fields[1].equals("pixel_cross_entropy")) {
+                        throw error("unknown loss '" + fields[1] + "'; this runtime knows pixel_cross_entropy");
+                    }
+                    pixelLoss = true;
+                }
                 default -> throw error("unknown record '" + fields[0] + "'");
             }
         }
@@ -135,7 +143,10 @@ public final class GraphReader {
             checkShapes(full);
             complete.add(full);
         }
-        return new ModelGraph(model, className, batch, input, inputShape, List.copyOf(complete), output);
+        if (pixelLoss && !values.get(output).image()) {
+            throw error("loss pixel_cross_entropy needs an image output, not " + values.get(output));
+        }
+        return new ModelGraph(model, className, batch, input, inputShape, List.copyOf(complete), output, pixelLoss);
     }
 
     private void node(String[] fields) {
@@ -229,6 +240,30 @@ public final class GraphReader {
                     : new Shape(node.intAttribute("units"), 1, 1, false);
             case EMBEDDING -> Shape.sequence(in.length(), node.intAttribute("dim"));
             case ATTENTION -> Shape.sequence(in.length(), in.channels() / 3);
+            case CONCAT -> {
+                Shape skip = values.get(node.inputs()[1]);
+                if (!in.image() || !skip.image() || skip.height() != in.height() || skip.width() != in.width()) {
+                    throw error("concat " + node.path() + " joins " + in + " and " + skip);
+                }
+                yield new Shape(in.channels() + skip.channels(), in.height(), in.width(), true);
+            }
+            case UPSAMPLE -> {
+                int scale = node.intAttribute("scale");
+                if (!in.image()) {
+                    throw error("upsample " + node.path() + " needs an image, not " + in);
+                }
+                yield new Shape(in.channels(), in.height() * scale, in.width() * scale, true);
+            }
+            case CONV_TRANSPOSE -> {
+                int kernel = node.intAttribute("kernel"), stride = node.intAttribute("stride");
+                int padding = node.intAttribute("padding");
+                int height = (in.height() - 1) * stride - 2 * padding + kernel;
+                int width = (in.width() - 1) * stride - 2 * padding + kernel;
+                if (!in.image() || height < 1 || width < 1) {
+                    throw error("conv_transpose " + node.path() + " leaves no pixels of its input " + in);
+                }
+                yield new Shape(node.intAttribute("filters"), height, width, true);
+            }
             case ADD -> {
                 if (!values.get(node.inputs()[1]).equals(in)) {
                     throw error("add " + node.path() + " adds " + in + " and " + values.get(node.inputs()[1]));
@@ -245,6 +280,8 @@ public final class GraphReader {
             case CONV -> new long[] {(long) in.channels() * node.intAttribute("kernel") * node.intAttribute("kernel")
                     * expected.channels(), expected.channels()};
             case DENSE -> new long[] {in.size() * expected.channels(), expected.channels()};
+            case CONV_TRANSPOSE -> new long[] {(long) in.channels() * node.intAttribute("kernel")
+                    * node.intAttribute("kernel") * expected.channels(), expected.channels()};
             case LAYER_NORM -> new long[] {in.size(), in.size()};
             case BATCH_NORM, GROUP_NORM -> new long[] {in.channels(), in.channels(), in.channels(), in.channels()};
             case EMBEDDING -> new long[] {(long) node.intAttribute("vocabulary") * expected.channels()};
@@ -313,7 +350,7 @@ public final class GraphReader {
 
     private static int expectedParams(Node node) {
         return switch (node.kind()) {
-            case CONV, DENSE -> node.booleanAttribute("bias") ? 2 : 1;
+            case CONV, DENSE, CONV_TRANSPOSE -> node.booleanAttribute("bias") ? 2 : 1;
             case BATCH_NORM -> 4;
             case LAYER_NORM, GROUP_NORM -> 2;
             case EMBEDDING, POSITIONAL_EMBEDDING -> 1;

@@ -29,7 +29,8 @@ import java.util.List;
  *
  * <p>Inputs and outputs are N·C·H·W, as for the generated class. A sequence model ({@code sequence:T,D} shapes) runs
  * as the generated class runs it: {@code n·T} token ids as floats in, a row of logits and one label per position,
- * every per-position op on {@code n·T} columns, the loss the mean over the {@code n·T} positions.
+ * every per-position op on {@code n·T} columns, the loss the mean over the {@code n·T} positions. A segmentation
+ * model ({@code loss pixel_cross_entropy}) takes a label per pixel, {@code n·H·W} of them, and averages over them.
  *
  * <p>One instance is used by one thread at a time.
  */
@@ -206,19 +207,21 @@ public final class Interpreter implements AutoCloseable {
         checkBatch(n);
         check("input", input.byteSize() / Float.BYTES, (long) n * inputSize());
         Shape out = graph.outputShape();
-        if (out.image()) {
-            throw new IllegalStateException(graph.model() + " ends in an image (" + out + "): training needs class "
-                    + "scores, as the generated class, which has no trainStep for it");
+        if (out.image() && !graph.pixelLoss()) {
+            throw new IllegalStateException(graph.model() + " ends in an image (" + out + ") without a per-pixel "
+                    + "loss: training needs class scores, as the generated class, which has no trainStep for it");
         }
+        // the loss's rows: one per sample, per position of a sequence, or per pixel of a segmentation
         int classes = out.channels(), columns = n * positions();
-        checkLabels(labels, columns, classes);
+        int rows = graph.pixelLoss() ? n * out.spatial() : columns;
+        checkLabels(labels, rows, classes);
         if (optimizer == null) {
             throw new IllegalStateException("no optimizer: call setOptimizer(...) before trainStep");
         }
         try (Tape tape = new Tape(graph, columns, true)) {
             run(tape, input);
             MemorySegment dLogits = tape.allocate(out);
-            float loss = SoftmaxCrossEntropy.forward(tape.values[graph.output()], 0, classes, columns, labels, 0f,
+            float loss = SoftmaxCrossEntropy.forward(tape.values[graph.output()], 0, classes, rows, labels, 0f,
                     dLogits, 0);
             tape.gradients[graph.output()] = dLogits;
             List<Node> nodes = graph.nodes();

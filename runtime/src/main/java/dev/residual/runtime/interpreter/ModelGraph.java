@@ -15,9 +15,11 @@ import java.util.Map;
  * @param inputShape one input sample's shape
  * @param nodes     every node, in execution order
  * @param output    the id of the output value
+ * @param pixelLoss whether training takes a class per pixel of an image output ({@code loss pixel_cross_entropy});
+ *                  otherwise a class per sample (per position of a sequence)
  */
 public record ModelGraph(String model, String className, int batch, int input, Shape inputShape, List<Node> nodes,
-                         int output) {
+                         int output, boolean pixelLoss) {
 
     /** The file name of a generated class's graph resource. */
     public static String resourceName(String generatedClassSimpleName) {
@@ -99,7 +101,10 @@ public record ModelGraph(String model, String className, int batch, int input, S
         ADD("add", List.of()),
         EMBEDDING("embedding", List.of("vocabulary", "dim")),
         POSITIONAL_EMBEDDING("positional_embedding", List.of()),
-        ATTENTION("attention", List.of("heads", "causal"));
+        ATTENTION("attention", List.of("heads", "causal")),
+        CONCAT("concat", List.of()),
+        UPSAMPLE("upsample", List.of("scale")),
+        CONV_TRANSPOSE("conv_transpose", List.of("filters", "kernel", "stride", "padding", "bias"));
 
         private final String token;
         private final List<String> attributes;
@@ -119,7 +124,7 @@ public record ModelGraph(String model, String className, int batch, int input, S
 
         /** Inputs the node reads. */
         public int arity() {
-            return this == ADD ? 2 : 1;
+            return this == ADD || this == CONCAT ? 2 : 1;
         }
 
         static Kind of(String token) {

@@ -23,6 +23,12 @@ import java.lang.foreign.MemorySegment;
  * <p>Logits are channel-major: {@code classes} rows of {@code n} floats, class {@code k} of sample {@code s} at
  * {@code off + k·n + s}; the gradient has the same layout. Labels are {@code int}s in {@code [0, classes)}, one per
  * sample.
+ *
+ * <p>The per-pixel loss of a segmentation model ({@code Loss.PIXEL_CROSS_ENTROPY}, PyTorch's {@code cross_entropy} on
+ * {@code (N, C, H, W)} scores and {@code (N, H, W)} targets) is this same function: a channel-major image output
+ * {@code C×(N·H·W)} is {@code N·H·W} columns of class scores, one per pixel in the order of the targets, so the
+ * generated class calls it with {@code n = N·H·W}. A sequence model's per-position loss is the same with
+ * {@code n = N·T}.
  */
 public final class SoftmaxCrossEntropy {
 

@@ -140,8 +140,8 @@ public final class Conv2d {
                                MemorySegment weight, long wOff, int F, int K, int stride, int pad,
                                MemorySegment bias, long bOff, MemorySegment out, long outOff,
                                MemorySegment col, long colOff) {
-        forward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, bias, bOff, out, outOff, col, colOff,
-                CHUNK_FLOATS);
+        forward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, bias, bOff, out, outOff, false, col,
+                colOff, CHUNK_FLOATS);
     }
 
     /** {@link #forward} with a given chunk target. */
@@ -149,6 +149,22 @@ public final class Conv2d {
                         MemorySegment weight, long wOff, int F, int K, int stride, int pad,
                         MemorySegment bias, long bOff, MemorySegment out, long outOff,
                         MemorySegment col, long colOff, long chunkFloats) {
+        forward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, bias, bOff, out, outOff, false, col,
+                colOff, chunkFloats);
+    }
+
+    /**
+     * {@link #forward} with a given chunk target; {@code accumulate} adds the convolution onto what {@code out}
+     * holds (GEMM {@code beta} 1; no bias then), which a transposed convolution's input gradient needs.
+     */
+    static void forward(Gemm gemm, MemorySegment in, long inOff, int C, int H, int W, int n,
+                        MemorySegment weight, long wOff, int F, int K, int stride, int pad,
+                        MemorySegment bias, long bOff, MemorySegment out, long outOff, boolean accumulate,
+                        MemorySegment col, long colOff, long chunkFloats) {
+        if (accumulate && bias != null) {
+            throw new IllegalArgumentException("an accumulating convolution takes no bias");
+        }
+        float beta = accumulate ? 1f : 0f;
         int Ho = outputSize(H, K, stride, pad);
         int Wo = outputSize(W, K, stride, pad);
         int pixels = Ho * Wo;
@@ -160,13 +176,13 @@ public final class Conv2d {
                 int columns = count * pixels;
                 Im2col.unroll(in, inOff, C, H, W, n, s0, count, K, stride, pad, Ho, Wo, col, colOff);
                 gemm.sgemm(false, false, F, columns, depth, 1f, weight, wOff, depth, col, colOff, columns,
-                        0f, out, outOff + (long) s0 * pixels, n * pixels);
+                        beta, out, outOff + (long) s0 * pixels, n * pixels);
             }
         } else {
             // The C×(n·H·W) input is already the C×(n·Ho·Wo) column matrix.
             int columns = n * pixels;
             gemm.sgemm(false, false, F, columns, C, 1f, weight, wOff, C, in, inOff, columns,
-                    0f, out, outOff, columns);
+                    beta, out, outOff, columns);
         }
         if (bias != null) {
             Elementwise.biasAddRelu(out, outOff, F, pixels, n, bias, bOff, null, 0, false, out, outOff);

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.residual.runtime.Tensor;
+import dev.residual.runtime.gemm.Gemm;
+import dev.residual.runtime.gemm.JavaGemm;
 import dev.residual.runtime.interpreter.Interpreter;
 import dev.residual.runtime.interpreter.ModelGraph;
 import dev.residual.runtime.model.CompiledModel;
@@ -18,7 +20,7 @@ import java.util.SplittableRandom;
  * The differential check: a generated model and the interpreter of its graph, built from one seed, agree on the
  * parameters they start from, the forward output, the loss, every parameter gradient, and the parameters and running
  * statistics after each update — each to {@link #TOLERANCE} relative (a sequence model gets token ids and a label
- * per position), {@code max|a − b| / max(max|b|, tiny)} with
+ * per position, a segmentation model a label per pixel), {@code max|a − b| / max(max|b|, tiny)} with
  * {@code b} the interpreter's.
  */
 final class Agreement {
@@ -43,7 +45,9 @@ final class Agreement {
             input[i] = vocabulary > 0 ? random.nextInt(vocabulary) : (float) random.nextGaussian();
         }
         int classes = graph.outputShape().channels();
-        int[] labels = new int[n * graph.inputShape().positions()];
+        // a label per sample, per position of a sequence, or per pixel of a segmentation
+        int perSample = graph.pixelLoss() ? graph.outputShape().spatial() : graph.inputShape().positions();
+        int[] labels = new int[n * perSample];
         for (int i = 0; i < labels.length; i++) {
             labels[i] = random.nextInt(classes);
         }
@@ -78,6 +82,23 @@ final class Agreement {
         forward.invoke(model, n, input, generated);
         interpreter.forward(n, input, interpreted);
         assertClose("forward output after training", generated, interpreted);
+    }
+
+    /**
+     * Compiles a drawn model's source with the processor at test time, then runs {@link #check} with {@code n}
+     * samples and 2 steps on the pure-Java GEMM (deterministic, no native library needed); a failure shows the
+     * model's source and the seed that drew it.
+     */
+    static void checkDrawn(String name, String source, int n, long seed) throws Throwable {
+        Class<?> generated = MemoryClassLoader.compile("drawn." + name, source).loadClass("drawn." + name + "Net");
+        Gemm gemm = new JavaGemm(1);
+        try (CompiledModel model = (CompiledModel) generated.getConstructor(Gemm.class, long.class)
+                .newInstance(gemm, 3L);
+             Interpreter interpreter = Interpreter.of(generated, gemm, 3L)) {
+            check(model, interpreter, n, 2, 5L);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\nmodel (seed " + seed + "):\n" + source, e);
+        }
     }
 
     /** Relative agreement: {@code max|a − b| / max(max|b|, 1e-30) ≤ 1e-5}. */

@@ -44,11 +44,11 @@ record DrawnModel(int channels, int size, int batch, Stem stem, String pool, Lis
                 pick(random, POOLS), List.copyOf(stages), head);
     }
 
-    private static int pick(RandomGenerator random, int... values) {
+    static int pick(RandomGenerator random, int... values) {
         return values[random.nextInt(values.length)];
     }
 
-    private static String pick(RandomGenerator random, List<String> values) {
+    static String pick(RandomGenerator random, List<String> values) {
         return values.get(random.nextInt(values.size()));
     }
 
@@ -94,7 +94,7 @@ record DrawnModel(int channels, int size, int batch, Stem stem, String pool, Lis
         return String.join("\n", lines) + "\n";
     }
 
-    private static String norm(String kind, int channels) {
+    static String norm(String kind, int channels) {
         return switch (kind) {
             case "BATCH" -> "@Norm ";
             case "LAYER" -> "@Norm(kind = NormKind.LAYER) ";
@@ -103,7 +103,7 @@ record DrawnModel(int channels, int size, int batch, Stem stem, String pool, Lis
         };
     }
 
-    private static String activation(String kind) {
+    static String activation(String kind) {
         return switch (kind) {
             case "RELU" -> "@Relu ";
             case "GELU" -> "@Gelu ";

@@ -1,9 +1,5 @@
 package dev.residual.samples.differential;
 
-import dev.residual.runtime.gemm.Gemm;
-import dev.residual.runtime.gemm.JavaGemm;
-import dev.residual.runtime.interpreter.Interpreter;
-import dev.residual.runtime.model.CompiledModel;
 import java.util.SplittableRandom;
 import java.util.stream.LongStream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,16 +25,6 @@ class RandomModelDifferentialTest {
     void generatedAndInterpretedAgree(long seed) throws Throwable {
         DrawnModel drawn = DrawnModel.draw(new SplittableRandom(seed));
         String name = "Drawn" + seed;
-        String source = drawn.source("drawn", name);
-        Class<?> generated = MemoryClassLoader.compile("drawn." + name, source).loadClass("drawn." + name + "Net");
-        // The pure-Java GEMM: deterministic, and no native library needed on any machine.
-        Gemm gemm = new JavaGemm(1);
-        try (CompiledModel model = (CompiledModel) generated.getConstructor(Gemm.class, long.class)
-                .newInstance(gemm, 3L);
-             Interpreter interpreter = Interpreter.of(generated, gemm, 3L)) {
-            Agreement.check(model, interpreter, drawn.batch(), 2, 5L);
-        } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + "\nmodel (seed " + seed + "):\n" + source, e);
-        }
+        Agreement.checkDrawn(name, drawn.source("drawn", name), drawn.batch(), seed);
     }
 }

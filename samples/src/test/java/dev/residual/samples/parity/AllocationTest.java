@@ -123,4 +123,31 @@ class AllocationTest {
             assertEquals(0, THREADS.getCurrentThreadAllocatedBytes() - before, "bytes allocated by 10 train steps");
         }
     }
+
+    @Test
+    void uNetTrainStepAllocatesZeroBytes() {
+        try (SmallUNetNet model = new SmallUNetNet()) {
+            model.setOptimizer(new AdamW(0.01), dev.residual.runtime.optim.LearningRate.constant(1e-3));
+            float[] input = new float[SmallUNetNet.BATCH * SmallUNetNet.INPUT_SIZE];
+            int pixels = SmallUNetNet.LOGITS_HEIGHT * SmallUNetNet.LOGITS_WIDTH;
+            int[] labels = new int[SmallUNetNet.BATCH * pixels];
+            for (int i = 0; i < input.length; i++) {
+                input[i] = (float) Math.sin(i);
+            }
+            for (int i = 0; i < labels.length; i++) {
+                labels[i] = i % SmallUNetNet.LOGITS_CHANNELS;
+            }
+            for (int i = 0; i < 300; i++) {
+                model.trainStep(1 + i % SmallUNetNet.BATCH, input, labels);
+            }
+            long[] workers = workerThreadIds();
+            long workersBefore = allocatedBy(workers);
+            long before = THREADS.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 10; i++) {
+                model.trainStep(1 + i % SmallUNetNet.BATCH, input, labels);
+            }
+            assertEquals(0, THREADS.getCurrentThreadAllocatedBytes() - before, "bytes allocated by 10 train steps");
+            assertEquals(0, allocatedBy(workers) - workersBefore, "bytes the kernel workers allocated meanwhile");
+        }
+    }
 }

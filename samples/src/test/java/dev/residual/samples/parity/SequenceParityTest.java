@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.residual.runtime.Tensor;
-import dev.residual.runtime.io.SafetensorsFile;
 import dev.residual.runtime.optim.AdamW;
 import dev.residual.runtime.optim.LearningRate;
 import java.io.IOException;
@@ -19,7 +17,6 @@ import org.junit.jupiter.api.Test;
 class SequenceParityTest {
 
     private static final String FILE = "tiny_gpt.train.safetensors";
-    private static final double TOLERANCE = 1e-4;
 
     private static TinyGptNet start() throws IOException {
         TinyGptNet model = new TinyGptNet(dev.residual.runtime.gemm.Backends.defaultGemm(), 7);
@@ -29,48 +26,27 @@ class SequenceParityTest {
     }
 
     private static void assertClose(String what, float[] actual, float[] expected) {
-        double error = Golden.relativeError(actual, expected);
-        assertTrue(error <= TOLERANCE, what + ": relative error " + error);
+        ParityChecks.assertClose(what, actual, expected);
     }
 
     @Test
     void forwardGivesPyTorchsLogitsAtEveryPosition() throws IOException {
-        float[] input = Golden.floats(FILE, "input");
-        int n = input.length / TinyGptNet.SEQUENCE_LENGTH;
         try (TinyGptNet model = start()) {
-            float[] output = new float[n * TinyGptNet.OUTPUT_SIZE];
-            model.forward(n, input, output);
-            assertClose("output", output, Golden.floats(FILE, "output"));
+            ParityChecks.forward(FILE, TinyGptNet.INPUT_SIZE, TinyGptNet.OUTPUT_SIZE, model::forward);
         }
     }
 
     @Test
     void lossAndEveryGradient() throws IOException {
-        float[] input = Golden.floats(FILE, "input");
-        int[] labels = Golden.ints(FILE, "labels");
-        try (TinyGptNet model = start(); SafetensorsFile golden = SafetensorsFile.open(Golden.file(FILE))) {
-            float loss = model.trainStep(input.length / TinyGptNet.SEQUENCE_LENGTH, input, labels);
-            assertClose("loss", new float[] {loss}, golden.floats("loss"));
-            assertEquals(30, model.gradients().size());
-            for (Tensor gradient : model.gradients()) {
-                assertClose(gradient.name(), gradient.toArray(), golden.floats(gradient.name())); // "grad.<param>"
-            }
+        try (TinyGptNet model = start()) {
+            ParityChecks.lossAndEveryGradient(FILE, TinyGptNet.INPUT_SIZE, model, model::trainStep, 30);
         }
     }
 
     @Test
     void threeAdamWSteps() throws IOException {
-        float[] input = Golden.floats(FILE, "input");
-        int[] labels = Golden.ints(FILE, "labels");
-        try (TinyGptNet model = start(); SafetensorsFile golden = SafetensorsFile.open(Golden.file(FILE))) {
-            float[] losses = new float[3];
-            for (int i = 0; i < losses.length; i++) {
-                losses[i] = model.trainStep(input.length / TinyGptNet.SEQUENCE_LENGTH, input, labels);
-            }
-            assertClose("adamw.loss", losses, golden.floats("adamw.loss"));
-            for (Tensor tensor : model.stateDict()) {
-                assertClose("adamw." + tensor.name(), tensor.toArray(), golden.floats("adamw." + tensor.name()));
-            }
+        try (TinyGptNet model = start()) {
+            ParityChecks.threeAdamWSteps(FILE, TinyGptNet.INPUT_SIZE, model, model::trainStep);
         }
     }
 

@@ -16,25 +16,42 @@ record ConvEmitter(Op.Conv conv) implements OpEmitter {
 
     @Override
     public CodeBlock forward(Step step, Symbols symbols) {
-        Node node = step.head();
-        Shape in = node.input().shape();
-        return CodeBlock.builder().addStatement("$T.forward(gemm, $L, $L, $L, $L, n, $L, $L, $L, $L, $L, $L, $L, $L)",
-                Symbols.kernel("Conv2d"), symbols.tensor(node.input()), in.channels(), in.height(), in.width(),
-                symbols.tensor(node.params().get(0)), conv.filters(), conv.kernel(), conv.stride(), conv.padding(),
-                conv.bias() ? symbols.tensor(node.params().get(1)) : Emit.NONE, symbols.tensor(node.output()),
-                symbols.scratch()).build();
+        return forward("Conv2d", step, symbols, conv.filters(), conv.kernel(), conv.stride(), conv.padding(),
+                conv.bias());
     }
 
     @Override
     public CodeBlock backward(Step step, Symbols symbols, Backprop backprop) {
+        return backward("Conv2d", step, symbols, backprop, conv.filters(), conv.kernel(), conv.stride(),
+                conv.padding(), conv.bias());
+    }
+
+    /**
+     * The forward call of a convolution kernel class ({@code Conv2d}, {@code ConvTranspose2d}): both take the same
+     * arguments — input and its geometry, weight, filters, kernel, stride, padding, bias, output, scratch.
+     */
+    static CodeBlock forward(String kernelClass, Step step, Symbols symbols, int filters, int kernel, int stride,
+                             int padding, boolean bias) {
+        Node node = step.head();
+        Shape in = node.input().shape();
+        return CodeBlock.builder().addStatement("$T.forward(gemm, $L, $L, $L, $L, n, $L, $L, $L, $L, $L, $L, $L, $L)",
+                Symbols.kernel(kernelClass), symbols.tensor(node.input()), in.channels(), in.height(), in.width(),
+                symbols.tensor(node.params().get(0)), filters, kernel, stride, padding,
+                bias ? symbols.tensor(node.params().get(1)) : Emit.NONE, symbols.tensor(node.output()),
+                symbols.scratch()).build();
+    }
+
+    /** The backward call of a convolution kernel class, whose arguments follow the forward's. */
+    static CodeBlock backward(String kernelClass, Step step, Symbols symbols, Backprop backprop, int filters,
+                              int kernel, int stride, int padding, boolean bias) {
         Node node = step.head();
         Shape in = node.input().shape();
         return CodeBlock.builder().addStatement(
                 "$T.backward(gemm, $L, $L, $L, $L, n, $L, $L, $L, $L, $L, $L, $L, $L, $L, $L, $L)",
-                Symbols.kernel("Conv2d"), symbols.tensor(node.input()), in.channels(), in.height(), in.width(),
-                symbols.tensor(node.params().get(0)), conv.filters(), conv.kernel(), conv.stride(), conv.padding(),
+                Symbols.kernel(kernelClass), symbols.tensor(node.input()), in.channels(), in.height(), in.width(),
+                symbols.tensor(node.params().get(0)), filters, kernel, stride, padding,
                 symbols.gradient(node.output()), symbols.parameterGradient(node.params().get(0)),
-                conv.bias() ? symbols.parameterGradient(node.params().get(1)) : Emit.NONE,
+                bias ? symbols.parameterGradient(node.params().get(1)) : Emit.NONE,
                 symbols.inputGradient(node.input()), backprop.accumulate(step, node.input()), symbols.scratch())
                 .build();
     }

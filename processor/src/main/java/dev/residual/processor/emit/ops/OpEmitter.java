@@ -42,6 +42,9 @@ public interface OpEmitter {
             case Op.Embedding embedding -> new EmbeddingEmitter(embedding);
             case Op.PositionalEmbedding positions -> new PositionalEmbeddingEmitter();
             case Op.Attention attention -> new AttentionEmitter(attention);
+            case Op.Concat concat -> new ConcatEmitter();
+            case Op.Upsample upsample -> new UpsampleEmitter(upsample);
+            case Op.ConvTranspose conv -> new ConvTransposeEmitter(conv);
         };
     }
 }
