@@ -33,8 +33,17 @@ public final class Winograd3x3 {
 
     private Winograd3x3() {}
 
-    /** The target size, in floats, of one chunk's {@code V} and {@code M}: 1 M floats (4 MB), as for im2col. */
-    static final long CHUNK_FLOATS = 1L << 20;
+    /**
+     * The target size, in floats, of one chunk's {@code V} and {@code M}: 256 K floats (1 MB), but never fewer than
+     * {@link #MIN_CHUNK_TILES} tiles. Measured per call at batch 128, one thread (CPU time, two runs each): the 16
+     * products ran at 13.7 and 13.4 GFLOP/s with 256 K-float chunks against 11.2 and 11.0 with 1 M floats for 16
+     * channels of 28×28 (2 against 10 images a chunk), at 19.6 and 19.4 against 16.0 and 14.7 for 32 channels of
+     * 14×14; but 64 channels of 7×7 fell to 13.4 from 18.5 with 8 images (128 tiles) a chunk instead of 32.
+     */
+    static final long CHUNK_FLOATS = 1L << 18;
+
+    /** The fewest tiles a chunk holds when the batch has them: thinner products run far slower (see above). */
+    static final int MIN_CHUNK_TILES = 512;
 
     /** Whether a convolution has the shape this kernel computes: 3×3, stride 1, padding 1. */
     public static boolean applies(int K, int stride, int pad) {
@@ -44,16 +53,17 @@ public final class Winograd3x3 {
     /**
      * Floats of scratch {@link #forward} and {@link #backwardData} need for a batch of up to {@code n} images of
      * {@code C} input channels, {@code H×W}, and {@code F} output channels: the transformed weights, then one chunk's
-     * {@code V} and {@code M}. A smaller batch needs no more.
+     * {@code V} and {@code M}, or what {@link Conv2d} needs for a call too small for the transforms to pay. A smaller
+     * batch needs no more.
      */
     public static long scratchSize(int C, int H, int W, int F, int n) {
-        return scratchSize(C, H, W, F, n, CHUNK_FLOATS);
+        int chunk = chunkImages(C, F, tiles(H) * tiles(W), n);
+        return Math.max(scratchSize(C, H, W, F, n, chunk), Conv2d.scratchSize(C, H, W, F, 3, 1, 1, n));
     }
 
-    /** {@link #scratchSize} for a given chunk target; tests use tiny chunks to run the multi-chunk path. */
-    static long scratchSize(int C, int H, int W, int F, int n, long chunkFloats) {
-        int tiles = tiles(H) * tiles(W);
-        return weightArea(C, F) + 16L * (C + F) * tiles * chunkLimit(C, F, tiles, n, chunkFloats);
+    /** The transforms' scratch for chunks of {@code chunk} images; tests choose the chunks. */
+    static long scratchSize(int C, int H, int W, int F, int n, int chunk) {
+        return weightArea(C, F) + 16L * (C + F) * tiles(H) * tiles(W) * Math.min(chunk, n);
     }
 
     /**
@@ -68,8 +78,13 @@ public final class Winograd3x3 {
     public static void forward(Gemm gemm, MemorySegment in, long inOff, int C, int H, int W, int n,
                                MemorySegment weight, long wOff, int F, MemorySegment out, long outOff,
                                MemorySegment scratch, long scratchOff) {
+        if (!pays(H, W, n)) {
+            Conv2d.forward(gemm, in, inOff, C, H, W, n, weight, wOff, F, 3, 1, 1, null, 0, out, outOff, scratch,
+                    scratchOff);
+            return;
+        }
         convolve(gemm, in, inOff, C, H, W, n, weight, wOff, false, F, out, outOff, false, scratch, scratchOff,
-                CHUNK_FLOATS);
+                chunkImages(C, F, tiles(H) * tiles(W), n));
     }
 
     /**
@@ -85,8 +100,28 @@ public final class Winograd3x3 {
     public static void backwardData(Gemm gemm, MemorySegment dOut, long dOutOff, int C, int H, int W, int n,
                                     MemorySegment weight, long wOff, int F, MemorySegment dIn, long dInOff,
                                     boolean accumulate, MemorySegment scratch, long scratchOff) {
+        if (!pays(H, W, n)) {
+            // Only the input gradient: Conv2d reads the forward's input for the weight gradient alone.
+            Conv2d.backward(gemm, null, 0, C, H, W, n, weight, wOff, F, 3, 1, 1, dOut, dOutOff, null, 0, null, 0,
+                    dIn, dInOff, accumulate, scratch, scratchOff);
+            return;
+        }
         convolve(gemm, dOut, dOutOff, F, H, W, n, weight, wOff, true, C, dIn, dInOff, accumulate, scratch,
-                scratchOff, CHUNK_FLOATS);
+                scratchOff, chunkImages(F, C, tiles(H) * tiles(W), n));
+    }
+
+    /**
+     * The fewest tiles in a call for which the transforms pay: below, {@link #forward} and {@link #backwardData} hand
+     * the call to {@link Conv2d}. Transforming the weights costs the same whatever the batch, so a call with few
+     * tiles loses to im2col. Measured per call (one thread, CPU time): 64 channels of 7×7 (16 tiles an image) lose
+     * 2.7 times at batch 1 and 1.6 times at 4, tie at 16 and win 1.2 times at 128; 32 channels of 14×14 (49 tiles)
+     * win 1.2 times at batch 4; 16 channels of 28×28 (196 tiles) win 1.2 times at batch 1.
+     */
+    static final int MIN_TILES = 196;
+
+    /** Whether a call over {@code n} images of {@code H×W} goes through the Winograd transforms. */
+    static boolean pays(int H, int W, int n) {
+        return (long) n * tiles(H) * tiles(W) >= MIN_TILES;
     }
 
     /**
@@ -97,12 +132,13 @@ public final class Winograd3x3 {
     static void convolve(Gemm gemm, MemorySegment in, long inOff, int inC, int H, int W, int n,
                          MemorySegment weight, long wOff, boolean flipped, int outC,
                          MemorySegment out, long outOff, boolean accumulate,
-                         MemorySegment scratch, long scratchOff, long chunkFloats) {
+                         MemorySegment scratch, long scratchOff, int chunkImages) {
         int perImage = tiles(H) * tiles(W);
         WinogradTransforms.weights(weight, wOff, inC, outC, flipped, scratch, scratchOff);
         long v = scratchOff + weightArea(inC, outC);
-        int limit = chunkLimit(inC, outC, perImage, n, chunkFloats);
-        int chunk = (n + (n + limit - 1) / limit - 1) / ((n + limit - 1) / limit);
+        // The batch cut into equal chunks of at most chunkImages (the last may be smaller).
+        int chunks = (n + chunkImages - 1) / chunkImages;
+        int chunk = (n + chunks - 1) / chunks;
         for (int s0 = 0; s0 < n; s0 += chunk) {
             int count = Math.min(chunk, n - s0);
             int T = count * perImage;
@@ -121,10 +157,14 @@ public final class Winograd3x3 {
         return (size + 1) / 2;
     }
 
-    /** Images a chunk may hold: as many as fit in {@code chunkFloats}, at least 1, at most {@code n}. */
-    private static int chunkLimit(int inC, int outC, int perImage, int n, long chunkFloats) {
+    /**
+     * Images a chunk holds: as many as fit in {@link #CHUNK_FLOATS} or make {@link #MIN_CHUNK_TILES} tiles,
+     * whichever is more, at least 1 and at most {@code n}.
+     */
+    static int chunkImages(int inC, int outC, int perImage, int n) {
         long floats = 16L * (inC + outC) * perImage;
-        return (int) Math.min(n, Math.max(1, chunkFloats / floats));
+        long images = Math.max(CHUNK_FLOATS / floats, (MIN_CHUNK_TILES + perImage - 1) / perImage);
+        return (int) Math.min(n, Math.max(1, images));
     }
 
     /** Floats of the 16 transformed weight matrices, rounded up to 16 so that {@code V} stays 64-byte aligned. */

@@ -44,7 +44,7 @@ class Winograd3x3Test {
         Stream.Builder<Arguments> cases = Stream.builder();
         for (int[] s : shapes) {
             for (int n : new int[] {1, 2, 3}) {
-                for (long chunk : new long[] {1, Winograd3x3.CHUNK_FLOATS}) { // one image a chunk; one chunk
+                for (int chunk : new int[] {1, 2, n}) { // one image a chunk; two (a remainder at n = 3); one chunk
                     cases.add(Arguments.of(s[0], s[1], s[2], s[3], n, chunk));
                 }
             }
@@ -54,14 +54,56 @@ class Winograd3x3Test {
 
     @ParameterizedTest(name = "C{0} {1}×{2} F{3} n{4} chunk {5}")
     @MethodSource("cases")
-    void matchesTheDefinition(int C, int H, int W, int F, int n, long chunk) {
+    void matchesTheDefinition(int C, int H, int W, int F, int n, int chunk) {
         check(C, H, W, F, n, chunk, new SplittableRandom(C * 131L + H * 17L + W * 5L + n));
     }
 
     /** ResNet-20's first stage with the default chunks, which cut 20 images into several. */
     @Test
     void resNetSizedLayer() {
-        check(16, 28, 28, 16, 20, Winograd3x3.CHUNK_FLOATS, new SplittableRandom(7));
+        check(16, 28, 28, 16, 20, Winograd3x3.chunkImages(16, 16, 196, 20), new SplittableRandom(7));
+    }
+
+    /**
+     * The public entries against {@link Conv2d}'s im2col path, below {@link Winograd3x3#MIN_TILES} (where they hand
+     * the call to it) and above (where they transform).
+     */
+    @Test
+    void publicEntriesAgreeWithIm2col() {
+        for (int n : new int[] {1, 13}) { // 16 and 208 tiles of 7×7
+            int C = 4, H = 7, W = 7, F = 5, hw = H * W;
+            SplittableRandom random = new SplittableRandom(n);
+            try (Arena arena = Arena.ofConfined()) {
+                Buf in = place(arena, uniform(random, n * C * hw, -1, 1));
+                Buf weight = place(arena, uniform(random, F * C * 9, -1, 1));
+                Buf dOut = place(arena, uniform(random, n * F * hw, -1, 1));
+                Buf scratch = empty(arena, Winograd3x3.scratchSize(C, H, W, F, n));
+                Buf mine = empty(arena, (long) n * F * hw), theirs = empty(arena, (long) n * F * hw);
+                Winograd3x3.forward(GEMM, in.seg(), in.off(), C, H, W, n, weight.seg(), weight.off(), F, mine.seg(),
+                        mine.off(), scratch.seg(), scratch.off());
+                Conv2d.forward(GEMM, in.seg(), in.off(), C, H, W, n, weight.seg(), weight.off(), F, 3, 1, 1, null, 0,
+                        theirs.seg(), theirs.off(), scratch.seg(), scratch.off());
+                assertAgree(theirs.read(n * F * hw), mine.read(n * F * hw), "forward n " + n);
+                Buf dMine = empty(arena, (long) n * C * hw), dTheirs = empty(arena, (long) n * C * hw);
+                Winograd3x3.backwardData(GEMM, dOut.seg(), dOut.off(), C, H, W, n, weight.seg(), weight.off(), F,
+                        dMine.seg(), dMine.off(), false, scratch.seg(), scratch.off());
+                Conv2d.backward(GEMM, in.seg(), in.off(), C, H, W, n, weight.seg(), weight.off(), F, 3, 1, 1,
+                        dOut.seg(), dOut.off(), null, 0, null, 0, dTheirs.seg(), dTheirs.off(), false, scratch.seg(),
+                        scratch.off());
+                assertAgree(dTheirs.read(n * C * hw), dMine.read(n * C * hw), "input gradient n " + n);
+            }
+        }
+    }
+
+    /** Every element within 1e-5 of the largest. */
+    private static void assertAgree(float[] expected, float[] actual, String what) {
+        double scale = 0;
+        for (float e : expected) {
+            scale = Math.max(scale, Math.abs(e));
+        }
+        for (int i = 0; i < expected.length; i++) {
+            assertTrue(Math.abs(expected[i] - actual[i]) <= 1e-5 * scale, what + ": element " + i);
+        }
     }
 
     @Test
@@ -81,10 +123,11 @@ class Winograd3x3Test {
             assertTrue(size >= previous, "scratch shrank at n " + n);
             previous = size;
         }
-        assertTrue(previous <= Winograd3x3.CHUNK_FLOATS + 16 * 16 * 16, "scratch " + previous);
+        // no more than im2col's chunk, which it also covers
+        assertTrue(previous <= Conv2d.CHUNK_FLOATS + 16 * 16 * 16, "scratch " + previous);
     }
 
-    private static void check(int C, int H, int W, int F, int n, long chunk, SplittableRandom random) {
+    private static void check(int C, int H, int W, int F, int n, int chunk, SplittableRandom random) {
         int hw = H * W, inCount = n * C * hw, outCount = n * F * hw;
         float[] x = uniform(random, inCount, -1, 1);   // NCHW
         float[] w = uniform(random, F * C * 9, -1, 1); // OIHW

@@ -58,17 +58,15 @@ public record ConvEmitter(Op.Conv conv) implements OpEmitter {
     }
 
     /**
-     * The scratch this layer's kernels ask for at the planned batch, an expression of the generated class: the
-     * largest of {@code Conv2d.scratchSize} and, for a Winograd layer, {@code Winograd3x3.scratchSize}.
+     * The scratch this layer's kernels ask for at the planned batch, an expression of the generated class:
+     * {@code Winograd3x3.scratchSize} for a Winograd layer, else {@code Conv2d.scratchSize}.
      */
     public static CodeBlock scratchSize(Op.Conv conv, Shape in) {
-        CodeBlock im2col = CodeBlock.of("$T.scratchSize($L, $L, $L, $L, $L, $L, $L, BATCH)", Symbols.kernel("Conv2d"),
-                in.channels(), in.height(), in.width(), conv.filters(), conv.kernel(), conv.stride(), conv.padding());
-        if (!winograd(conv, in)) {
-            return im2col;
-        }
-        return CodeBlock.of("$T.max($L, $T.scratchSize($L, $L, $L, $L, BATCH))", Math.class, im2col,
-                Symbols.kernel("Winograd3x3"), in.channels(), in.height(), in.width(), conv.filters());
+        // Winograd3x3's size covers the Conv2d calls of the weight gradient and of batches too small for it.
+        return CodeBlock.of("$T.scratchSize($L, $L, $L, $L, $L)", Symbols.kernel(winograd(conv, in) ? "Winograd3x3"
+                : "Conv2d"), in.channels(), in.height(), in.width(), conv.filters(),
+                winograd(conv, in) ? "BATCH" : CodeBlock.of("$L, $L, $L, BATCH", conv.kernel(), conv.stride(),
+                        conv.padding()));
     }
 
     /**
