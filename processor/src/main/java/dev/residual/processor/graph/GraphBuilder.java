@@ -327,7 +327,7 @@ public final class GraphBuilder {
             reporter.error(op.location("heads"), Code.HEADS_NOT_DIVIDING, path, heads, d, d, divisors(d));
             throw new ShapeError();
         }
-        Value qkv = add(path + ".qkv", owner, new Op.Dense(3 * d, true), x, Shape.sequence(in.length(), 3 * d),
+        Value qkv = add(path + ".qkv", owner, new Op.Dense(3 * d, true, true), x, Shape.sequence(in.length(), 3 * d),
                 denseParams(path + ".qkv", 3 * d, d), op);
         Value mixed = add(path + ".attend", owner, new Op.Attention(heads, op.booleanValue("causal")), qkv, in,
                 List.of(), op);

@@ -5,16 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.residual.runtime.Tensor;
+import dev.residual.runtime.gemm.Backends;
 import dev.residual.runtime.io.SafetensorsFile;
+import dev.residual.runtime.model.CompiledModel;
 import dev.residual.runtime.optim.AdamW;
 import dev.residual.runtime.optim.LearningRate;
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The generated 2-layer Transformer ({@link TinyGpt}) against PyTorch in float64
- * ({@code make_golden_transformer.py}): the logits of every position, the loss over every position, the gradient of
- * every parameter, and every parameter and the losses over 3 AdamW steps — all within 1e-4 of each tensor's scale.
+ * The generated sequence models ({@link SequenceModels}: {@link TinyGpt} and five others of shapes chosen to differ —
+ * odd head sizes, 1 to 7 heads, T from 1 to 13, causal and not, no positional embedding, no biases, ReLU and both
+ * GELUs, a stage of two blocks, a bare attention, more classes than tokens, batches below the planned one) against
+ * PyTorch in float64 ({@code make_golden_transformer.py}): the logits of every position, the loss over every
+ * position, the gradient of every parameter, and every parameter and the losses over 3 AdamW steps — all within 1e-4
+ * of each tensor's scale.
  */
 class SequenceParityTest {
 
@@ -22,8 +29,15 @@ class SequenceParityTest {
     private static final double TOLERANCE = 1e-4;
 
     private static TinyGptNet start() throws IOException {
-        TinyGptNet model = new TinyGptNet(dev.residual.runtime.gemm.Backends.defaultGemm(), 7);
+        TinyGptNet model = new TinyGptNet(Backends.defaultGemm(), 7);
         model.load(Golden.file("tiny_gpt.safetensors"));
+        return model;
+    }
+
+    /** The model with PyTorch's starting parameters and the reference's AdamW. */
+    private static CompiledModel start(SequenceModels shape) throws IOException {
+        CompiledModel model = shape.create(Backends.defaultGemm(), 7);
+        model.load(Golden.file(shape.golden() + ".safetensors"));
         model.setOptimizer(new AdamW(0.01), LearningRate.constant(1e-3));
         return model;
     }
@@ -33,43 +47,61 @@ class SequenceParityTest {
         assertTrue(error <= TOLERANCE, what + ": relative error " + error);
     }
 
-    @Test
-    void forwardGivesPyTorchsLogitsAtEveryPosition() throws IOException {
-        float[] input = Golden.floats(FILE, "input");
-        int n = input.length / TinyGptNet.SEQUENCE_LENGTH;
-        try (TinyGptNet model = start()) {
-            float[] output = new float[n * TinyGptNet.OUTPUT_SIZE];
-            model.forward(n, input, output);
-            assertClose("output", output, Golden.floats(FILE, "output"));
+    /** One shape's reference file and its batch: {@code n} sequences of token ids, a label per position. */
+    private record Reference(SafetensorsFile file, int n, float[] input, int[] labels) implements AutoCloseable {
+        static Reference of(SequenceModels shape) throws IOException {
+            String name = shape.golden() + ".train.safetensors";
+            SafetensorsFile file = SafetensorsFile.open(Golden.file(name));
+            return new Reference(file, Math.toIntExact(file.entry("input").shape()[0]), file.floats("input"),
+                    Golden.ints(name, "labels"));
+        }
+
+        float trainStep(CompiledModel model) throws Throwable {
+            return SequenceModels.trainStep(model, n, input, labels);
+        }
+
+        @Override
+        public void close() {
+            file.close();
         }
     }
 
-    @Test
-    void lossAndEveryGradient() throws IOException {
-        float[] input = Golden.floats(FILE, "input");
-        int[] labels = Golden.ints(FILE, "labels");
-        try (TinyGptNet model = start(); SafetensorsFile golden = SafetensorsFile.open(Golden.file(FILE))) {
-            float loss = model.trainStep(input.length / TinyGptNet.SEQUENCE_LENGTH, input, labels);
-            assertClose("loss", new float[] {loss}, golden.floats("loss"));
-            assertEquals(30, model.gradients().size());
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(SequenceModels.class)
+    void forwardGivesPyTorchsLogitsAtEveryPosition(SequenceModels shape) throws Throwable {
+        try (Reference reference = Reference.of(shape); CompiledModel model = start(shape)) {
+            float[] expected = reference.file().floats("output"), output = new float[expected.length];
+            SequenceModels.forward(model, reference.n(), reference.input(), output);
+            assertClose(shape + " output", output, expected);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(SequenceModels.class)
+    void lossAndEveryGradient(SequenceModels shape) throws Throwable {
+        try (Reference reference = Reference.of(shape); CompiledModel model = start(shape)) {
+            SafetensorsFile golden = reference.file();
+            assertClose(shape + " loss", new float[] {reference.trainStep(model)}, golden.floats("loss"));
+            assertEquals(golden.entries().keySet().stream().filter(name -> name.startsWith("grad.")).count(),
+                    model.gradients().size(), "one gradient per PyTorch parameter");
             for (Tensor gradient : model.gradients()) {
-                assertClose(gradient.name(), gradient.toArray(), golden.floats(gradient.name())); // "grad.<param>"
+                assertClose(shape + " " + gradient.name(), gradient.toArray(), golden.floats(gradient.name()));
             }
         }
     }
 
-    @Test
-    void threeAdamWSteps() throws IOException {
-        float[] input = Golden.floats(FILE, "input");
-        int[] labels = Golden.ints(FILE, "labels");
-        try (TinyGptNet model = start(); SafetensorsFile golden = SafetensorsFile.open(Golden.file(FILE))) {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(SequenceModels.class)
+    void threeAdamWSteps(SequenceModels shape) throws Throwable {
+        try (Reference reference = Reference.of(shape); CompiledModel model = start(shape)) {
             float[] losses = new float[3];
             for (int i = 0; i < losses.length; i++) {
-                losses[i] = model.trainStep(input.length / TinyGptNet.SEQUENCE_LENGTH, input, labels);
+                losses[i] = reference.trainStep(model);
             }
-            assertClose("adamw.loss", losses, golden.floats("adamw.loss"));
+            assertClose(shape + " adamw.loss", losses, reference.file().floats("adamw.loss"));
             for (Tensor tensor : model.stateDict()) {
-                assertClose("adamw." + tensor.name(), tensor.toArray(), golden.floats("adamw." + tensor.name()));
+                assertClose(shape + " adamw." + tensor.name(), tensor.toArray(),
+                        reference.file().floats("adamw." + tensor.name()));
             }
         }
     }
