@@ -118,6 +118,25 @@ class SequenceParityTest {
     }
 
     @Test
+    void tokenIdsAreCheckedAgainstTheVocabularyAndLabelsAgainstTheClasses() throws IOException {
+        assertEquals(5, MixedSequenceNet.VOCABULARY);
+        assertEquals(6, MixedSequenceNet.CLASSES);
+        try (MixedSequenceNet model = new MixedSequenceNet(Backends.defaultGemm(), 3)) {
+            model.setOptimizer(new AdamW(0.01), LearningRate.constant(1e-3));
+            float[] input = new float[MixedSequenceNet.INPUT_SIZE];
+            int[] labels = new int[MixedSequenceNet.SEQUENCE_LENGTH];
+            labels[2] = 5; // a class, though not a token
+            assertTrue(Float.isFinite(model.trainStep(1, input, labels)));
+            labels[2] = 6;
+            assertThrows(IllegalArgumentException.class, () -> model.trainStep(1, input, labels));
+            input[3] = 5;
+            var error = assertThrows(IllegalArgumentException.class,
+                    () -> model.forward(1, input, new float[MixedSequenceNet.OUTPUT_SIZE]));
+            assertEquals("token id 5.0 at position 3 is not a whole number in [0, 5)", error.getMessage());
+        }
+    }
+
+    @Test
     void aSequenceGetsTheSameLogitsAloneOrInABatchAndNoPositionSeesTheFuture() throws IOException {
         float[] batch = Golden.floats(FILE, "input");
         int n = batch.length / TinyGptNet.SEQUENCE_LENGTH, size = TinyGptNet.OUTPUT_SIZE;
@@ -129,7 +148,7 @@ class SequenceParityTest {
             model.forward(1, second, alone);
             assertClose("sequence 1 alone", alone, java.util.Arrays.copyOfRange(together, size, 2 * size));
 
-            int last = TinyGptNet.SEQUENCE_LENGTH - 1, row = TinyGptNet.VOCABULARY;
+            int last = TinyGptNet.SEQUENCE_LENGTH - 1, row = TinyGptNet.CLASSES;
             second[last] = (second[last] + 1) % TinyGptNet.VOCABULARY;
             float[] changed = new float[size];
             model.forward(1, second, changed);
