@@ -50,7 +50,7 @@ final class Javadocs {
         doc.add("<li>buffers (running statistics): $L bytes</li>\n", count(plan.bufferFloats() * 4));
         doc.add("<li>activations for $L samples, their gradients and staging: $L bytes, plus the $L scratch "
                 + "({@link #ACTIVATION_FLOATS})</li>\n</ul>\n", graph.batch(), count(plan.activationFloats() * 4),
-                graph.input().shape().sequence() ? "attention scores'" : "convolutions'");
+                graph.input().shape().sequence() ? "attention and layer norms'" : "convolutions'");
         return doc.build();
     }
 

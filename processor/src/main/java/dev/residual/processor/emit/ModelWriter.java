@@ -159,8 +159,9 @@ public final class ModelWriter {
         type.addField(FieldSpec.builder(long.class, "ACTIVATION_FLOATS", Modifier.PUBLIC, Modifier.STATIC,
                         Modifier.FINAL)
                 .addJavadoc(graph.input().shape().sequence()
-                        ? "Size of the activation block, scratch included, in floats. The scratch holds the\n"
-                                + "attention scores of one sequence and head, and their gradient ($L floats).\n"
+                        ? "Size of the activation block, scratch included, in floats. The scratch ($L floats) holds\n"
+                                + "the attention scores of one sequence and head and their gradient, or a layer norm's\n"
+                                + "two sums per position in its backward.\n"
                         : "Size of the activation block, scratch included, in floats. The scratch is the largest of\n"
                                 + "what the dense layers need ($L floats) and what each convolution's kernel asks for.\n",
                         plan.scratchFloats())

@@ -172,8 +172,10 @@ final class EagerOps {
             case LAYER_NORM -> {
                 Slot gamma = param(node, 0), beta = param(node, 1);
                 MemorySegment[] saved = tape.saved[index];
+                // a sequence's positions take the row sweep, as in the generated code
+                MemorySegment sums = in.sequence() ? tape.allocate(LayerNorm.backwardScratchFloats(hw, n)) : null;
                 LayerNorm.backward(x, 0, C, hw, n, gamma.block(), gamma.offset(), saved[0], 0, saved[1], 0, dOut, 0,
-                        block.gradients, gamma.offset(), block.gradients, beta.offset(), dIn, 0, accumulate);
+                        block.gradients, gamma.offset(), block.gradients, beta.offset(), dIn, 0, accumulate, sums, 0);
             }
             case GROUP_NORM -> {
                 Slot gamma = param(node, 0), beta = param(node, 1);
