@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Side-by-side comparison, in one session on this machine: the generated code, the interpreter (JMH, sample mode,
-medians, -prof gc) and PyTorch (eager; for inference also TorchScript frozen + optimize_for_inference), same thread
-count. Prints one table and one line per workload and peer:
+medians, -prof gc) and PyTorch (eager; for a ResNet's inference also TorchScript frozen + optimize_for_inference),
+same thread count. Prints one table and one line per workload and peer:
 
   RATIO workload=<train_b128|train_b64|infer_b1|infer_b64|infer_b128> peer=<interpreter|pytorch_eager|torchscript> speedup=<x.xx>
+
+and for --model charmodel (the Transformer; batch 32 unless the name ends in _b1):
+
+  RATIO workload=<charmodel_train|charmodel_train_b1|charmodel_infer|charmodel_infer_b1> peer=<interpreter|pytorch_eager> speedup=<x.xx>
 
 speedup = peer median time / generated median time. Run through bench/compare.sh (which builds first).
 """
@@ -19,6 +23,7 @@ import tempfile
 import time
 
 WORKLOADS = ("train_b128", "train_b64", "infer_b1", "infer_b64", "infer_b128")
+CHARMODEL_WORKLOADS = ("charmodel_train", "charmodel_train_b1", "charmodel_infer", "charmodel_infer_b1")
 PEERS = ("interpreter", "pytorch_eager", "torchscript")
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -54,31 +59,51 @@ def run_watched(label, command, warnings):
     return result.stdout
 
 
+def workload_name(model, method, batch):
+    """train_b64, infer_b1, ...; for the Transformer charmodel_train (batch 32), charmodel_infer_b1, ..."""
+    kind = "train" if method == "trainStep" else "infer"
+    if model == "charmodel":
+        return f"charmodel_{kind}" + ("_b1" if batch == "1" else "")
+    return f"{kind}_b{batch}"
+
+
+def batch_of(workload):
+    if workload.startswith("charmodel"):
+        return 1 if workload.endswith("_b1") else 32
+    return int(workload.split("_b")[1])
+
+
 def jmh(args, method, batches, warnings):
-    """Median ms and allocation (B/op) per (engine, workload) from one JMH run of NetworkBenchmark.<method>."""
+    """Median ms and allocation (B/op) per (engine, workload) from one JMH run of <Benchmark>.<method>."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
         path = out.name
-    command = [args.java, "--enable-native-access=ALL-UNNAMED", "-jar", args.jar, f"NetworkBenchmark.{method}$",
-               "-p", f"model={args.model}", "-p", f"batch={batches}", "-p", f"threads={args.threads}",
+    benchmark, model = ("CharModelBenchmark", []) if args.model == "charmodel" else \
+        ("NetworkBenchmark", ["-p", f"model={args.model}"])
+    command = [args.java, "--enable-native-access=ALL-UNNAMED", "-jar", args.jar, f"{benchmark}.{method}$", *model,
+               "-p", f"batch={batches}", "-p", f"threads={args.threads}",
                "-p", "engine=generated,interpreter", "-bm", "sample", "-tu", "ms", "-prof", "gc",
                "-rf", "json", "-rff", path] + args.jmh_options.split()
-    run_watched(f"JMH {method} (generated, interpreter)", command, warnings)
+    run_watched(f"JMH {benchmark}.{method} (generated, interpreter)", command, warnings)
     with open(path) as f:
         results = json.load(f)
     os.unlink(path)
     times = {}
     for result in results:
         params = result["params"]
-        workload = ("train_b" if method == "trainStep" else "infer_b") + params["batch"]
+        workload = workload_name(args.model, method, params["batch"])
         alloc = result.get("secondaryMetrics", {}).get("gc.alloc.rate.norm", {}).get("score")
         times[(params["engine"], workload)] = (result["primaryMetric"]["scorePercentiles"]["50.0"], alloc)
     return times
 
 
 def pytorch(args, warnings):
-    command = [args.python, os.path.join(HERE, "pytorch", "step_time.py"), "--threads", str(args.threads),
-               "--model", args.model, "--reps", str(args.reps), "--warmup", str(args.warmup)]
-    output = run_watched("PyTorch (eager, TorchScript)", command, warnings)
+    if args.model == "charmodel":
+        label, command = "PyTorch (eager)", [args.python, os.path.join(HERE, "pytorch", "char_model_step_time.py")]
+    else:
+        label, command = "PyTorch (eager, TorchScript)", [args.python, os.path.join(HERE, "pytorch", "step_time.py"),
+                                                          "--model", args.model]
+    command += ["--threads", str(args.threads), "--reps", str(args.reps), "--warmup", str(args.warmup)]
+    output = run_watched(label, command, warnings)
     times = {}
     for line in output.splitlines():
         if line.startswith("#"):
@@ -98,7 +123,7 @@ def forward_flops(args):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--model", choices=("resnet20", "resnet56"), default="resnet20")
+    parser.add_argument("--model", choices=("resnet20", "resnet56", "charmodel"), default="resnet20")
     parser.add_argument("--peak", type=float, default=231.0, help="the machine's fp32 peak, GFLOP/s")
     parser.add_argument("--jar", default=os.path.join(HERE, "target", "benchmarks.jar"))
     parser.add_argument("--java", default="java")
@@ -112,18 +137,21 @@ def main():
           f"{platform.node()} ({os.cpu_count()} CPUs), peak {args.peak:g} GFLOP/s", flush=True)
     warnings = []
     times = {}
-    times.update(jmh(args, "forward", "1,64,128", warnings))
-    times.update(jmh(args, "trainStep", "64,128", warnings))
+    transformer = args.model == "charmodel"
+    times.update(jmh(args, "forward", "1,32" if transformer else "1,64,128", warnings))
+    times.update(jmh(args, "trainStep", "1,32" if transformer else "64,128", warnings))
     times.update(pytorch(args, warnings))
     flops = forward_flops(args)
 
     print()
-    print(f"{'workload':<11} {'generated ms':>13} {'B/op':>9} {'GFLOP/s':>8} {'% peak':>7} {'interpreter ms':>15} "
+    workloads = CHARMODEL_WORKLOADS if transformer else WORKLOADS
+    width = max(11, *(len(workload) for workload in workloads))
+    print(f"{'workload':<{width}} {'generated ms':>13} {'B/op':>9} {'GFLOP/s':>8} {'% peak':>7} {'interpreter ms':>15} "
           f"{'B/op':>9} {'PyTorch ms':>11} {'TorchScript ms':>15}")
-    for workload in WORKLOADS:
+    for workload in workloads:
         generated, alloc = times[("generated", workload)]
         interp, interp_alloc = times.get(("interpreter", workload), (None, None))
-        batch = int(workload.split("_b")[1])
+        batch = batch_of(workload)
         # A training step is counted as 3 forward passes: forward, input gradients, weight gradients.
         work = flops * batch * (3 if workload.startswith("train") else 1)
         gflops = work / (generated / 1000) / 1e9
@@ -134,11 +162,11 @@ def main():
 
         def bytes_cell(value):
             return f"{value:>9.0f}" if value is not None else f"{'—':>9}"
-        print(f"{workload:<11} {generated:>13.2f} {bytes_cell(alloc)} {gflops:>8.1f} {gflops / args.peak * 100:>6.1f}% "
+        print(f"{workload:<{width}} {generated:>13.2f} {bytes_cell(alloc)} {gflops:>8.1f} {gflops / args.peak * 100:>6.1f}% "
               f"{cell('interpreter', 15)} {bytes_cell(interp_alloc)} {cell('pytorch_eager', 11)} "
               f"{cell('torchscript', 15)}")
     print()
-    for workload in WORKLOADS:
+    for workload in workloads:
         generated = times[("generated", workload)][0]
         for peer in PEERS:
             if (peer, workload) in times:

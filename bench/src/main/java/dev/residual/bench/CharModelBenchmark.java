@@ -3,8 +3,6 @@ package dev.residual.bench;
 import dev.residual.runtime.gemm.Backends;
 import dev.residual.runtime.gemm.OpenBlasLocator;
 import dev.residual.runtime.ops.Workers;
-import dev.residual.runtime.optim.AdamW;
-import dev.residual.runtime.optim.LearningRate;
 import dev.residual.samples.language.Alphabet;
 import dev.residual.samples.language.CharModelNet;
 import java.util.concurrent.TimeUnit;
@@ -23,10 +21,11 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The generated character-level Transformer ({@code CharModel}: 4 pre-norm layers, d 128, 4 heads, context 32):
- * forward and a full training step (forward, cross-entropy at every position, backward, AdamW update) per batch of
- * sequences. {@code bench/pytorch/char_model_step_time.py} times PyTorch eager on the same model. Run with
- * {@code -prof gc} for the allocation per operation (expected: 0 B/op).
+ * The character-level Transformer ({@code CharModel}: 4 pre-norm layers, d 128, 4 heads, context 32), generated
+ * code or the interpreter of its graph ({@code engine}): forward and a full training step (forward, cross-entropy at
+ * every position, backward, AdamW update) per batch of sequences. {@code bench/pytorch/char_model_step_time.py}
+ * times PyTorch eager on the same model; {@code bench/compare.sh --model charmodel} runs all three side by side. Run
+ * with {@code -prof gc} for the allocation per operation (expected: 0 B/op for the generated code).
  *
  * <p>{@code java -jar bench/target/benchmarks.jar CharModelBenchmark -prof gc -p threads=2}
  */
@@ -44,7 +43,10 @@ public class CharModelBenchmark {
     @Param({"2"})
     public int threads;
 
-    private CharModelNet model;
+    @Param({"generated"})
+    public String engine;
+
+    private Engine model;
     private float[] tokens;
     private float[] logits;
     private int[] next;
@@ -52,8 +54,7 @@ public class CharModelBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         Workers.shared().setThreads(threads); // the element-wise kernels use as many threads as the GEMM
-        model = new CharModelNet(Backends.choose("auto", OpenBlasLocator.fromEnvironment(), threads), 1);
-        model.setOptimizer(new AdamW(0.01), LearningRate.constant(1e-3));
+        model = Engine.create("charmodel", engine, Backends.choose("auto", OpenBlasLocator.fromEnvironment(), threads));
         tokens = new float[batch * CharModelNet.INPUT_SIZE];
         next = new int[batch * CharModelNet.SEQUENCE_LENGTH];
         for (int i = 0; i < next.length; i++) {

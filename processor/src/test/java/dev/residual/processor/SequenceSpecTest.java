@@ -46,6 +46,21 @@ class SequenceSpecTest {
                         tokens("  @Norm Layer norm(); //!")),
                 spec("group norm across positions", "RES105", "kind = GROUP",
                         tokens("  @Norm(kind = GROUP, groups = 4) Layer norm(); //!")),
+                spec("convolution on a sequence", "RES106", "@Conv needs a C×H×W input, but it gets a sequence of "
+                                + "8 positions × 12 features",
+                        tokens("  @Conv(filters = 4, kernel = 3) Layer conv(); //!")),
+                spec("pooling a sequence", "RES106", "@Pool needs a C×H×W input",
+                        tokens("  @Pool(GLOBAL_AVERAGE) Layer pool(); //!")),
+                spec("a vocabulary floats cannot count", "RES107", "vocabulary = 16777217 is more than 2²⁴",
+                        "@Model(input = {8}, vocabulary = 16777217, batch = 4) //!\npublic interface M {\n"
+                                + "  @Embedding(dim = 12) Layer embed();\n}\n"),
+                spec("a block that changes the features", "RES108", "block Wide turns 8 positions × 12 features into "
+                                + "8 positions × 16 features",
+                        tokens("  @Residual(block = Wide.class, activation = Activation.NONE) Layer wide(); //!\n"
+                                + "  @Block interface Wide { @Dense(units = 16) Layer up(); }")),
+                spec("a projection shortcut on a sequence", "RES109", "shortcut = PROJECTION is a 1×1 convolution",
+                        tokens("  @Residual(block = Same.class, shortcut = Shortcut.PROJECTION) Layer same(); //!\n"
+                                + "  @Block interface Same { @Dense(units = 12) Layer mix(); }")),
                 spec("no heads", "RES040", "heads = 0",
                         tokens("  @Attention(heads = 0) Layer attend(); //!")),
                 spec("embedding of no features", "RES040", "dim = 0",

@@ -128,6 +128,16 @@ public enum Code {
             "write input = {T} with one number: the token ids per sample"),
     NORM_ACROSS_POSITIONS("RES105", "%s: @Norm(kind = %s) would mix the positions of a sequence",
             "use @Norm(kind = LAYER), which normalizes each position over its features"),
+    IMAGE_OP_ON_SEQUENCE("RES106", "%s: @%s needs a C×H×W input, but it gets a sequence of %s",
+            "a sequence model's layers work per position (@Dense, @Norm(kind = LAYER), activations) or across "
+                    + "positions (@Attention, @PositionalEmbedding)"),
+    VOCABULARY_TOO_LARGE("RES107", "vocabulary = %d is more than 2²⁴ = 16,777,216, but token ids travel as floats, "
+            + "which hold whole numbers exactly only up to 2²⁴",
+            "use a vocabulary of at most 16,777,216 tokens"),
+    SEQUENCE_BLOCK_CHANGES_FEATURES("RES108", "%s: block %s turns %s into %s, so x + F(x) cannot be added",
+            "end the block with a layer of %d features, e.g. @Dense(units = %d)"),
+    SEQUENCE_PROJECTION("RES109", "%s: shortcut = PROJECTION is a 1×1 convolution, which a sequence does not have",
+            "leave shortcut = AUTO: a sequence block adds its input unchanged, x + F(x)"),
 
     // --- U-Net: skips, upsampling, the per-pixel loss ---
     SKIP_UNKNOWN("RES110", "%s: @Concat(\"%s\") names no layer of model %s",

@@ -23,8 +23,14 @@ final class Javadocs {
         if (spec.plain()) {
             doc.add("<p>The plain twin: every residual block without its add and shortcut, {@code act(F(x))}.\n\n");
         }
-        doc.add("<p>Input: $L per sample, in N·C·H·W order. Output: $L per sample. Fixed at compile time: every\n",
-                graph.input().shape(), graph.output().shape());
+        if (graph.input().shape().sequence()) {
+            doc.add("<p>Input: $L per sample (whole numbers in {@code [0, VOCABULARY)}, as floats), sequence by\n"
+                    + "sequence. Output: $L logits per position, a row per position. Fixed at compile time: every\n",
+                    tokens(graph.input().shape()), graph.output().shape().channels());
+        } else {
+            doc.add("<p>Input: $L per sample, in N·C·H·W order. Output: $L per sample. Fixed at compile time: every\n",
+                    graph.input().shape(), graph.output().shape());
+        }
         doc.add("shape but the batch; any {@code n ≤ BATCH} ($L) runs. One instance is used by one thread at a time.\n\n",
                 graph.batch());
         doc.add("<table>\n<caption>Layers</caption>\n");
@@ -42,8 +48,9 @@ final class Javadocs {
         doc.add("<p>Memory, each block 64-byte aligned and every tensor at a 64-byte-aligned constant offset:\n<ul>\n");
         doc.add("<li>parameters: $L bytes</li>\n", count(plan.parameterFloats() * 4));
         doc.add("<li>buffers (running statistics): $L bytes</li>\n", count(plan.bufferFloats() * 4));
-        doc.add("<li>activations for $L samples, their gradients and staging: $L bytes, plus the convolutions' "
-                + "scratch ({@link #ACTIVATION_FLOATS})</li>\n</ul>\n", graph.batch(), count(plan.activationFloats() * 4));
+        doc.add("<li>activations for $L samples, their gradients and staging: $L bytes, plus the $L scratch "
+                + "({@link #ACTIVATION_FLOATS})</li>\n</ul>\n", graph.batch(), count(plan.activationFloats() * 4),
+                graph.input().shape().sequence() ? "attention and layer norms'" : "convolutions'");
         return doc.build();
     }
 
@@ -90,12 +97,18 @@ final class Javadocs {
                 .build();
     }
 
-    static CodeBlock layer(Graph.Layer layer) {
+    static CodeBlock layer(Graph graph, Graph.Layer layer) {
+        boolean readsTokens = layer == graph.layers().getFirst() && graph.input().shape().sequence();
         CodeBlock.Builder doc = CodeBlock.builder();
         doc.add("{@code $L}: $L → $L. Parameters: $L; GEMM FLOPs per sample: $L.\n", layer.name(),
-                layer.inputShape(), layer.output().shape(), count(parameterCount(layer.nodes())),
-                count(flops(layer.nodes())));
+                readsTokens ? tokens(layer.inputShape()) : layer.inputShape(), layer.output().shape(),
+                count(parameterCount(layer.nodes())), count(flops(layer.nodes())));
         return doc.build();
+    }
+
+    /** A sequence model's input: token ids, one per position, rather than a feature per position. */
+    static String tokens(Shape input) {
+        return input.length() + " token ids";
     }
 
     static CodeBlock block(Graph.Layer layer, int index, List<Node> nodes) {

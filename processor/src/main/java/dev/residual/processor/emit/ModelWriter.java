@@ -105,7 +105,8 @@ public final class ModelWriter {
     private void shapeConstants(TypeSpec.Builder type) {
         type.addField(intConstant("BATCH", graph.batch(), "The largest batch a call may pass."));
         Shape in = graph.input().shape(), out = graph.output().shape();
-        type.addField(intConstant("INPUT_SIZE", (int) in.size(), "Floats per input sample: " + in + "."));
+        type.addField(intConstant("INPUT_SIZE", (int) in.size(),
+                "Floats per input sample: " + (in.sequence() ? Javadocs.tokens(in) : in) + "."));
         type.addField(intConstant("OUTPUT_SIZE", (int) out.size(), "Floats per output sample: " + out + "."));
         shape(type, "INPUT", in);
         for (Graph.Layer layer : graph.layers()) {
@@ -160,8 +161,12 @@ public final class ModelWriter {
         type.addField(longConstant("STAGED_OUTPUT", plan.stagedOutput(), null, Modifier.PRIVATE));
         type.addField(FieldSpec.builder(long.class, "ACTIVATION_FLOATS", Modifier.PUBLIC, Modifier.STATIC,
                         Modifier.FINAL)
-                .addJavadoc("Size of the activation block, scratch included, in floats. The scratch is the largest of\n"
-                        + "what the dense layers need ($L floats) and what each convolution's kernel asks for.\n",
+                .addJavadoc(graph.input().shape().sequence()
+                        ? "Size of the activation block, scratch included, in floats. The scratch ($L floats) holds\n"
+                                + "the attention scores of one sequence and head and their gradient, or a layer norm's\n"
+                                + "two sums per position in its backward.\n"
+                        : "Size of the activation block, scratch included, in floats. The scratch is the largest of\n"
+                                + "what the dense layers need ($L floats) and what each convolution's kernel asks for.\n",
                         plan.scratchFloats())
                 .initializer(scratchSize()).build());
     }
@@ -403,8 +408,8 @@ public final class ModelWriter {
      */
     private void layerMethods(TypeSpec.Builder type) {
         for (Graph.Layer layer : graph.layers()) {
-            MethodSpec.Builder forward = layerMethod(forwardName(layer.name()), Javadocs.layer(layer), true);
-            MethodSpec.Builder backward = layerMethod(backwardName(layer.name()), Javadocs.layer(layer), false);
+            MethodSpec.Builder forward = layerMethod(forwardName(layer.name()), Javadocs.layer(graph, layer), true);
+            MethodSpec.Builder backward = layerMethod(backwardName(layer.name()), Javadocs.layer(graph, layer), false);
             if (layer.blocks().isEmpty()) {
                 forward.addCode(forwardSteps(layer.nodes()));
                 backward.addCode(backwardSteps(layer.nodes()));

@@ -5,6 +5,8 @@ import com.palantir.javapoet.FieldSpec;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeSpec;
 import dev.residual.processor.graph.Graph;
+import dev.residual.processor.graph.Node;
+import dev.residual.processor.graph.Op;
 import dev.residual.processor.graph.Shape;
 import javax.lang.model.element.Modifier;
 
@@ -27,7 +29,9 @@ final class SequenceEntryPoints {
     void addTo(TypeSpec.Builder type) {
         Shape out = graph.output().shape();
         type.addField(constant("SEQUENCE_LENGTH", graph.input().shape().length(), "Token ids per sequence."));
-        type.addField(constant("VOCABULARY", out.channels(), "Logits per position: the token ids' range."));
+        type.addField(constant("VOCABULARY", vocabulary(), "Token ids are whole numbers in {@code [0, VOCABULARY)}."));
+        type.addField(constant("CLASSES", out.channels(),
+                "Logits per position, and the range of the labels (for a language model, the vocabulary)."));
         forward(type);
         train(type);
     }
@@ -51,8 +55,8 @@ final class SequenceEntryPoints {
             run.addStatement("$N(positions, training)", ModelWriter.forwardName(layer.name()));
         }
         run.beginControlFlow("if (output != null)")
-                .addComment("VOCABULARY×positions logits to a row per position")
-                .addStatement("$T.channelMajorToNchw($L, VOCABULARY, 1, 1, positions, output, outputOffset)",
+                .addComment("CLASSES×positions logits to a row per position")
+                .addStatement("$T.channelMajorToNchw($L, CLASSES, 1, 1, positions, output, outputOffset)",
                         Symbols.kernel("Layout"), symbols.tensor(graph.output()))
                 .endControlFlow();
         run.addStatement("lastBatch = n");
@@ -65,7 +69,7 @@ final class SequenceEntryPoints {
             + "@param n      sequences, from 1 to {@link #BATCH}\n"
             + "@param input  {@code n × SEQUENCE_LENGTH} token ids as floats (whole numbers in\n"
             + "              {@code [0, VOCABULARY)}, exact below 2²⁴), sequence by sequence\n"
-            + "@param output receives {@code n × SEQUENCE_LENGTH × VOCABULARY} logits, a row per position\n"
+            + "@param output receives {@code n × SEQUENCE_LENGTH × CLASSES} logits, a row per position\n"
             + "@throws IllegalArgumentException for a token id out of range, naming its position\n";
 
     /** The array {@code trainStep}'s Javadoc: {@code n} counts sequences, the loss runs over every position. */
@@ -75,7 +79,7 @@ final class SequenceEntryPoints {
             + "backward pass into the gradient block, and the optimizer's update. Allocates nothing.\n\n"
             + "@param n      sequences, from 1 to {@link #BATCH}\n"
             + "@param input  {@code n × SEQUENCE_LENGTH} token ids as floats\n"
-            + "@param labels {@code n × SEQUENCE_LENGTH} target ids, one per position\n"
+            + "@param labels {@code n × SEQUENCE_LENGTH} classes in {@code [0, CLASSES)}, one per position\n"
             + "@return the mean loss over the {@code n × SEQUENCE_LENGTH} positions, before the update\n"
             + "@throws IllegalArgumentException for an id or a label out of range\n"
             + "@throws ArithmeticException when the loss or a gradient is not finite; the parameters are"
@@ -83,8 +87,14 @@ final class SequenceEntryPoints {
 
     private void train(TypeSpec.Builder type) {
         ModelWriter.trainMethods(type, graph, symbols, CodeBlock.of("$L", TRAIN_STEP_JAVADOC), "sequences",
-                "n * SEQUENCE_LENGTH, VOCABULARY", CodeBlock.of("VOCABULARY"), "positions",
+                "n * SEQUENCE_LENGTH, CLASSES", CodeBlock.of("CLASSES"), "positions",
                 "positions", "int positions = n * SEQUENCE_LENGTH");
+    }
+
+    /** The token ids' range: the vocabulary of the {@code @Embedding} that reads them. */
+    private int vocabulary() {
+        return graph.nodes().stream().map(Node::op).filter(Op.Embedding.class::isInstance)
+                .map(Op.Embedding.class::cast).findFirst().orElseThrow().vocabulary();
     }
 
     private static FieldSpec constant(String name, int value, String doc) {

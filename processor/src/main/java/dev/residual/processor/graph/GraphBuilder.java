@@ -306,6 +306,9 @@ public final class GraphBuilder {
             }
             Value skip = current;
             boolean same = in.equals(out);
+            if (in.sequence()) {
+                checkSequenceBlock(op, prefix, blockName, in, out, shortcut);
+            }
             if (!same && shortcut.equals("IDENTITY")) {
                 reporter.error(op.location("shortcut"), Code.IDENTITY_SHAPE_CHANGE, prefix, blockName, in, out);
                 throw new ShapeError();
@@ -318,6 +321,19 @@ public final class GraphBuilder {
             blocks.add(List.copyOf(nodes.subList(first, nodes.size())));
         }
         return current;
+    }
+
+    /** A sequence block adds its input unchanged: no projection exists, so the features must come back as they went. */
+    private void checkSequenceBlock(OpSpec op, String prefix, String blockName, Shape in, Shape out, String shortcut) {
+        if (shortcut.equals("PROJECTION")) {
+            reporter.error(op.location("shortcut"), Code.SEQUENCE_PROJECTION, prefix);
+            throw new ShapeError();
+        }
+        if (!in.equals(out)) {
+            reporter.error(op.location("block"), Code.SEQUENCE_BLOCK_CHANGES_FEATURES, prefix, blockName, in, out,
+                    in.channels(), in.channels());
+            throw new ShapeError();
+        }
     }
 
     /** The activation a residual block applies after its add (in a plain twin: after its branch). */
@@ -396,7 +412,7 @@ public final class GraphBuilder {
             reporter.error(op.location("heads"), Code.HEADS_NOT_DIVIDING, path, heads, d, d, divisors(d));
             throw new ShapeError();
         }
-        Value qkv = add(path + ".qkv", owner, new Op.Dense(3 * d, true), x, Shape.sequence(in.length(), 3 * d),
+        Value qkv = add(path + ".qkv", owner, new Op.Dense(3 * d, true, true), x, Shape.sequence(in.length(), 3 * d),
                 denseParams(path + ".qkv", 3 * d, d), op);
         Value mixed = add(path + ".attend", owner, new Op.Attention(heads, op.booleanValue("causal")), qkv, in,
                 List.of(), op);
@@ -424,6 +440,10 @@ public final class GraphBuilder {
     }
 
     private Shape requireImage(OpSpec op, Value x, String path) {
+        if (x.shape().sequence()) {
+            reporter.error(op.location(), Code.IMAGE_OP_ON_SEQUENCE, path, op.kind().annotation(), x.shape());
+            throw new ShapeError();
+        }
         if (!x.shape().image()) {
             reporter.error(op.location(), Code.NEEDS_IMAGE, path, op.kind().annotation(), x.shape().channels());
             throw new ShapeError();

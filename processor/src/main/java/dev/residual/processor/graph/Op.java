@@ -65,7 +65,15 @@ public sealed interface Op {
         }
     }
 
-    record Dense(int units, boolean bias) implements Op {
+    /**
+     * A fully connected layer; {@code queriesKeysValues} marks an attention's {@code qkv} projection, whose keys'
+     * bias has an exact gradient of 0 (see the runtime's {@code Attention.clearKeyBiasGradient}).
+     */
+    record Dense(int units, boolean bias, boolean queriesKeysValues) implements Op {
+        public Dense(int units, boolean bias) {
+            this(units, bias, false);
+        }
+
         public String describe(Shape in, Shape out) {
             return "dense " + in.size() / in.positions() + "→" + units + (bias ? " with bias" : "")
                     + (in.sequence() ? " per position" : "");

@@ -82,7 +82,8 @@ public final class Planner {
     }
 
     /**
-     * Floats of scratch a node needs that the planner knows: the flattened input (and its gradient) of a dense layer.
+     * Floats of scratch a node needs that the planner knows: the flattened input (and its gradient) of a dense layer,
+     * attention's scores, a sequence's layer norm's sums.
      * A convolution's im2col scratch is the kernel's own business: the generated class asks {@code Conv2d.scratchSize}
      * at class load, the one place that knows how the kernel chunks its work.
      */
@@ -93,6 +94,8 @@ public final class Planner {
             case Op.Dense dense when in.image() && in.spatial() > 1 -> 2 * MemoryPlan.align(in.size() * batch);
             // the scores of one sequence and head, and their gradient (Attention.scratchFloats)
             case Op.Attention attention -> 2L * in.length() * in.length();
+            // two running sums per position for the backward's row sweep (LayerNorm.backwardScratchFloats)
+            case Op.LayerNorm norm when in.sequence() -> 2L * batch * in.length();
             default -> 0;
         };
     }

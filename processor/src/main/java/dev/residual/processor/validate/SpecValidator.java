@@ -97,6 +97,8 @@ public final class SpecValidator {
                     "the number of distinct token ids, e.g. vocabulary = 65; leave it out for a model without tokens");
         } else if (vocabulary > 0 && input.size() != 1) {
             reporter.error(modelValue(spec, "vocabulary"), Code.VOCABULARY_INPUT, vocabulary, input);
+        } else if (vocabulary > 1 << 24) {
+            reporter.error(modelValue(spec, "vocabulary"), Code.VOCABULARY_TOO_LARGE, vocabulary);
         }
     }
 

@@ -31,10 +31,18 @@ final class EagerOps {
 
     private final Gemm gemm;
     private final ParameterBlock block;
+    /** By value id: whether the value is the input of an attention node (its {@code qkv} projection's output). */
+    private final boolean[] attentionInputs;
 
-    EagerOps(Gemm gemm, ParameterBlock block) {
+    EagerOps(Gemm gemm, ParameterBlock block, ModelGraph graph) {
         this.gemm = gemm;
         this.block = block;
+        this.attentionInputs = new boolean[Tape.valueSlots(graph)];
+        for (Node node : graph.nodes()) {
+            if (node.kind() == ModelGraph.Kind.ATTENTION) {
+                attentionInputs[node.input()] = true;
+            }
+        }
     }
 
     /** Runs node {@code index}: reads its inputs from the tape, writes its output (and what its backward needs). */
@@ -187,8 +195,10 @@ final class EagerOps {
             case LAYER_NORM -> {
                 Slot gamma = param(node, 0), beta = param(node, 1);
                 MemorySegment[] saved = tape.saved[index];
+                // a sequence's positions take the row sweep, as in the generated code
+                MemorySegment sums = in.sequence() ? tape.allocate(LayerNorm.backwardScratchFloats(hw, n)) : null;
                 LayerNorm.backward(x, 0, C, hw, n, gamma.block(), gamma.offset(), saved[0], 0, saved[1], 0, dOut, 0,
-                        block.gradients, gamma.offset(), block.gradients, beta.offset(), dIn, 0, accumulate);
+                        block.gradients, gamma.offset(), block.gradients, beta.offset(), dIn, 0, accumulate, sums, 0);
             }
             case GROUP_NORM -> {
                 Slot gamma = param(node, 0), beta = param(node, 1);
@@ -268,7 +278,11 @@ final class EagerOps {
         if (flattened && dIn != null) {
             Layout.unflatten(dFeatures, 0, in.channels(), in.height(), in.width(), n, dIn, 0, accumulate);
         }
+        if (bias != null && attentionInputs[node.output()]) {
+            Attention.clearKeyBiasGradient(block.gradients, bias.offset(), node.intAttribute("units") / 3);
+        }
     }
+
 
     /** The gradient tensor of a value, allocated on first use; null for the model input, which needs none. */
     private static MemorySegment gradientOf(int value, Tape tape, Shape shape, int modelInput) {

@@ -52,7 +52,7 @@ public final class Interpreter implements AutoCloseable {
         this.graph = graph;
         this.gemm = gemm;
         this.block = new ParameterBlock(graph.params(), arena);
-        this.ops = new EagerOps(gemm, block);
+        this.ops = new EagerOps(gemm, block, graph);
         this.shapes = new Shape[Tape.valueSlots(graph)];
         shapes[graph.input()] = graph.inputShape();
         for (Node node : graph.nodes()) {

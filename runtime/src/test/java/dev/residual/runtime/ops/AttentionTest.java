@@ -60,6 +60,35 @@ class AttentionTest {
         }
     }
 
+    @ParameterizedTest(name = "causal {0}")
+    @CsvSource({"false", "true"})
+    void aKeyBiasChangesNothingSoItsGradientIsClearedToExactlyZero(boolean causal) {
+        int D = 6, H = 3, T = 5, n = 2, ld = n * T;
+        SplittableRandom random = new SplittableRandom(causal ? 5 : 6);
+        double[] qkv = doubles(uniform(random, 3 * D * ld, -1.5, 1.5)), shifted = qkv.clone();
+        for (int f = 0; f < D; f++) {
+            double bias = random.nextDouble(-2, 2); // one key feature, the same at every position
+            for (int column = 0; column < ld; column++) {
+                shifted[(D + f) * ld + column] += bias;
+            }
+        }
+        double[] before = reference(qkv, D, H, T, n, causal), after = reference(shifted, D, H, T, n, causal);
+        for (int i = 0; i < before.length; i++) {
+            assertEquals(before[i], after[i], 1e-12, "output " + i);
+        }
+
+        float[] gradient = uniform(random, 3 * D, -1, 1);
+        try (Arena arena = Arena.ofConfined()) {
+            Buf dBias = place(arena, gradient);
+            Attention.clearKeyBiasGradient(dBias.seg(), dBias.off(), D);
+            float[] cleared = dBias.read(3 * D);
+            for (int i = 0; i < 3 * D; i++) {
+                assertEquals(i >= D && i < 2 * D ? 0f : gradient[i], cleared[i], "bias gradient " + i);
+            }
+            dBias.assertUntouchedBeyond(3 * D, "dBias");
+        }
+    }
+
     @Test
     void headsThatDoNotDivideTheFeaturesAreRejected() {
         try (Arena arena = Arena.ofConfined()) {

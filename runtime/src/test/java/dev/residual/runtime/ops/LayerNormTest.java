@@ -7,9 +7,11 @@ import static dev.residual.runtime.ops.Fixtures.place;
 import static dev.residual.runtime.ops.Fixtures.toChannelMajor;
 import static dev.residual.runtime.ops.Fixtures.toNchw;
 import static dev.residual.runtime.ops.Fixtures.uniform;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.residual.runtime.ops.Fixtures.Buf;
 import java.lang.foreign.Arena;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -67,6 +69,75 @@ class LayerNormTest {
                 mean.assertUntouchedBeyond(n, "saved mean");
                 rstd.assertUntouchedBeyond(n, "saved rstd");
             }
+        }
+    }
+
+    /** The row sweep ({@code hw = 1}) sums floats: a mean 300 times the spread must not cost it the output's digits. */
+    @ParameterizedTest(name = "C{0} n{1}")
+    @CsvSource({"96,5", "33,4"})
+    void perPositionStatisticsSurviveALargeMean(int C, int n) {
+        SplittableRandom random = new SplittableRandom(C + n);
+        float[] x = uniform(random, C * n, 299, 301); // feature-major: row c holds feature c of every position
+        float[] ones = new float[C];
+        Arrays.fill(ones, 1f);
+        try (Arena arena = Arena.ofConfined()) {
+            Buf in = place(arena, x), out = empty(arena, C * n), g = place(arena, ones);
+            Buf b = place(arena, new float[C]);
+            Buf mean = empty(arena, n), rstd = empty(arena, n);
+            LayerNorm.forward(in.seg(), in.off(), C, 1, n, g.seg(), g.off(), b.seg(), b.off(), 1e-5f, out.seg(),
+                    out.off(), mean.seg(), mean.off(), rstd.seg(), rstd.off());
+            float[] y = out.read(C * n);
+            for (int s = 0; s < n; s++) {
+                double sum = 0, squares = 0;
+                for (int c = 0; c < C; c++) {
+                    sum += x[c * n + s];
+                }
+                for (int c = 0; c < C; c++) {
+                    squares += (x[c * n + s] - sum / C) * (x[c * n + s] - sum / C);
+                }
+                double r = 1 / Math.sqrt(squares / C + 1e-5);
+                for (int c = 0; c < C; c++) {
+                    // float inputs near 300 carry 2⁻²⁴·300 of rounding: 3e-5 of the spread after normalizing
+                    assertEquals((x[c * n + s] - sum / C) * r, y[c * n + s], 1e-4,
+                            "position " + s + " feature " + c);
+                }
+            }
+        }
+    }
+
+    /** The backward's row sweep (given scratch) against its per-sample form, written, added and in place. */
+    @ParameterizedTest(name = "C{0} n{1} accumulate {2} in place {3}")
+    @CsvSource({"7,5,false,false", "7,5,true,false", "40,3,false,true", "128,4,true,false"})
+    void rowSweepBackwardAgreesWithThePerSampleOne(int C, int n, boolean accumulate, boolean inPlace) {
+        SplittableRandom random = new SplittableRandom(C * 31L + n);
+        int count = C * n;
+        float[] x = uniform(random, count, -2, 4), gamma = uniform(random, C, -1.5, 1.5);
+        float[] dy = uniform(random, count, -1, 1), prior = uniform(random, count, -1, 1);
+        try (Arena arena = Arena.ofConfined()) {
+            Buf in = place(arena, x), g = place(arena, gamma), beta = place(arena, new float[C]);
+            Buf mean = empty(arena, n), rstd = empty(arena, n), out = empty(arena, count);
+            LayerNorm.forward(in.seg(), in.off(), C, 1, n, g.seg(), g.off(), beta.seg(), beta.off(), 1e-5f, out.seg(),
+                    out.off(), mean.seg(), mean.off(), rstd.seg(), rstd.off());
+            float[][] results = new float[2][];
+            for (int sweep = 0; sweep < 2; sweep++) {
+                Buf dOut = place(arena, dy), dGamma = empty(arena, C), dBeta = empty(arena, C);
+                Buf dIn = inPlace ? dOut : place(arena, accumulate ? prior : new float[count]);
+                Buf scratch = sweep == 1 ? empty(arena, LayerNorm.backwardScratchFloats(1, n)) : null;
+                LayerNorm.backward(in.seg(), in.off(), C, 1, n, g.seg(), g.off(), mean.seg(), mean.off(), rstd.seg(),
+                        rstd.off(), dOut.seg(), dOut.off(), dGamma.seg(), dGamma.off(), dBeta.seg(), dBeta.off(),
+                        dIn.seg(), dIn.off(), accumulate, scratch == null ? null : scratch.seg(),
+                        scratch == null ? 0 : scratch.off());
+                results[sweep] = dIn.read(count);
+                if (scratch != null) {
+                    scratch.assertUntouchedBeyond(2L * n, "scratch");
+                }
+            }
+            double[] perSample = new double[count], magnitude = new double[count];
+            for (int i = 0; i < count; i++) {
+                perSample[i] = results[0][i];
+                magnitude[i] = Math.abs(results[0][i]) + 1;
+            }
+            assertClose(perSample, magnitude, results[1], 1e-5, "dIn by rows");
         }
     }
 }

@@ -111,7 +111,7 @@ class AllocationTest {
             int[] labels = new int[TinyGptNet.BATCH * TinyGptNet.SEQUENCE_LENGTH];
             for (int i = 0; i < labels.length; i++) {
                 input[i] = i % TinyGptNet.VOCABULARY;
-                labels[i] = (i + 1) % TinyGptNet.VOCABULARY;
+                labels[i] = (i + 1) % TinyGptNet.CLASSES;
             }
             for (int i = 0; i < 300; i++) {
                 model.trainStep(1 + i % TinyGptNet.BATCH, input, labels);

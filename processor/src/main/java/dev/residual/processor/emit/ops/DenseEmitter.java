@@ -51,9 +51,15 @@ record DenseEmitter(Op.Dense dense) implements OpEmitter {
         CodeBlock dOut = symbols.gradient(node.output());
         CodeBlock.Builder code = CodeBlock.builder();
         if (!flattens(in)) {
-            return code.addStatement("$T.backward(gemm, $L, $L, n, $L, $L, $L, $L, $L, $L, $L)",
+            code.addStatement("$T.backward(gemm, $L, $L, n, $L, $L, $L, $L, $L, $L, $L)",
                     Symbols.kernel("Dense"), symbols.tensor(node.input()), features(in), weight, dense.units(), dOut,
-                    dWeight, dBias, symbols.inputGradient(node.input()), accumulate).build();
+                    dWeight, dBias, symbols.inputGradient(node.input()), accumulate);
+            if (dense.queriesKeysValues() && dense.bias()) {
+                code.add("// the keys' bias shifts whole rows of scores, which softmax ignores: its gradient is 0\n");
+                code.addStatement("$T.clearKeyBiasGradient($L, $L)", Symbols.kernel("Attention"), dBias,
+                        dense.units() / 3);
+            }
+            return code.build();
         }
         // The forward's flattened copy is gone (scratch is shared): flatten again, take the input gradient in the
         // flat layout beside it, then unflatten it onto the image's gradient.

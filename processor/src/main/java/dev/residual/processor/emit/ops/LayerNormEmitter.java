@@ -22,15 +22,17 @@ record LayerNormEmitter(Op.LayerNorm norm) implements OpEmitter {
                 symbols.saved(node, "RSTD")).build();
     }
 
+    /** A sequence's positions get the kernel's row sweep, whose two sums per position live in the scratch. */
     @Override
     public CodeBlock backward(Step step, Symbols symbols, Backprop backprop) {
         Node node = step.head();
         Shape shape = node.input().shape();
-        return CodeBlock.builder().addStatement("$T.backward($L, $L, $L, n, $L, $L, $L, $L, $L, $L, $L, $L)",
+        return CodeBlock.builder().addStatement("$T.backward($L, $L, $L, n, $L, $L, $L, $L, $L, $L, $L, $L$L)",
                 Symbols.kernel("LayerNorm"), symbols.tensor(node.input()), shape.channels(), shape.spatial(),
                 symbols.tensor(node.params().get(0)), symbols.saved(node, "MEAN"), symbols.saved(node, "RSTD"),
                 symbols.gradient(node.output()), symbols.parameterGradient(node.params().get(0)),
                 symbols.parameterGradient(node.params().get(1)), symbols.inputGradient(node.input()),
-                backprop.accumulate(step, node.input())).build();
+                backprop.accumulate(step, node.input()),
+                shape.sequence() ? CodeBlock.of(", $L", symbols.scratch()) : CodeBlock.of("")).build();
     }
 }
