@@ -8,7 +8,6 @@ import com.palantir.javapoet.JavaFile;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeSpec;
 import dev.residual.processor.ResidualProcessor;
-import dev.residual.processor.emit.ops.ConvEmitter;
 import dev.residual.processor.emit.ops.Emit;
 import dev.residual.processor.emit.ops.OpEmitter;
 import dev.residual.processor.graph.Op;
@@ -171,13 +170,15 @@ public final class ModelWriter {
                 .initializer(scratchSize()).build());
     }
 
-    /** {@code SCRATCH + max(planned, the scratch each convolution's kernels ask for)}, rounded up to 64 bytes. */
+    /** {@code SCRATCH + max(planned, Conv2d.scratchSize(...) of every convolution)}, rounded up to 64 bytes. */
     private CodeBlock scratchSize() {
         CodeBlock size = CodeBlock.of("$LL", plan.scratchFloats());
         for (Step step : plan.steps()) {
             if (step.head().op() instanceof Op.Conv conv) {
                 Shape in = step.head().input().shape();
-                size = CodeBlock.of("$T.max($L,\n$L)", Math.class, size, ConvEmitter.scratchSize(conv, in));
+                size = CodeBlock.of("$T.max($L,\n$T.scratchSize($L, $L, $L, $L, $L, $L, $L, BATCH))", Math.class, size,
+                        Symbols.kernel("Conv2d"), in.channels(), in.height(), in.width(), conv.filters(),
+                        conv.kernel(), conv.stride(), conv.padding());
             } else if (step.head().op() instanceof Op.ConvTranspose conv) {
                 Shape in = step.head().input().shape();
                 size = CodeBlock.of("$T.max($L,\n$T.scratchSize($L, $L, $L, $L, $L, $L, $L, BATCH))", Math.class, size,

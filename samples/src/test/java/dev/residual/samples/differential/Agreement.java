@@ -21,8 +21,7 @@ import java.util.SplittableRandom;
  * parameters they start from, the forward output, the loss, every parameter gradient, and the parameters and running
  * statistics after each update — each to {@link #TOLERANCE} relative (a sequence model gets token ids and a label
  * per position, a segmentation model a label per pixel), {@code max|a − b| / max(max|b|, tiny)} with
- * {@code b} the interpreter's. Each step starts from the generated model's parameters and statistics (the
- * optimizer's momentum stays each engine's own).
+ * {@code b} the interpreter's.
  */
 final class Agreement {
 
@@ -79,12 +78,6 @@ final class Agreement {
                 assertClose("step " + step + " " + tensor.name(), model.tensor(tensor.name()).toArray(),
                         tensor.toArray());
             }
-            // The next step starts both from the same parameters and statistics. Engines whose kernels round
-            // differently (the generated code's Winograd convolutions against the interpreter's im2col) drift
-            // apart by a few units in the last place per step, and a ReLU input that lands on the other side of
-            // 0 turns that into a visible change of the next gradients: that would test the trajectory's
-            // sensitivity, not the step.
-            interpreter.copyFrom(model);
         }
         forward.invoke(model, n, input, generated);
         interpreter.forward(n, input, interpreted);

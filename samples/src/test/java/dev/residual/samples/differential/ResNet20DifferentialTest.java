@@ -21,10 +21,7 @@ class ResNet20DifferentialTest {
              Interpreter interpreter = Interpreter.of(ResNet20Net.class, model.gemm(), 7L)) {
             assertEquals(ResNet20Net.INPUT_SIZE, interpreter.inputSize());
             assertEquals(ResNet20Net.BATCH, interpreter.batchCapacity());
-            // Data seed 11 put a ReLU input of stage 2's last block within rounding distance of 0 at step 2: the
-            // engines (Winograd against im2col) took opposite sides, every gradient upstream moved by 1e-3 to 2e-2,
-            // and the two values swapped engines with the thread count. Seed 12 has no such tie.
-            Agreement.check(model, interpreter, 6, 2, 12L);
+            Agreement.check(model, interpreter, 6, 2, 11L);
         }
     }
 

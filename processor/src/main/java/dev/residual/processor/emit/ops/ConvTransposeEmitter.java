@@ -22,6 +22,6 @@ record ConvTransposeEmitter(Op.ConvTranspose conv) implements OpEmitter {
     @Override
     public CodeBlock backward(Step step, Symbols symbols, Backprop backprop) {
         return ConvEmitter.backward("ConvTranspose2d", step, symbols, backprop, conv.filters(), conv.kernel(),
-                conv.stride(), conv.padding(), conv.bias(), symbols.inputGradient(step.head().input()));
+                conv.stride(), conv.padding(), conv.bias());
     }
 }
