@@ -1,8 +1,6 @@
 package dev.residual.bench;
 
-import dev.residual.runtime.gemm.Backends;
-import dev.residual.runtime.gemm.OpenBlasLocator;
-import dev.residual.runtime.ops.Workers;
+import dev.residual.runtime.Threads;
 import dev.residual.samples.language.Alphabet;
 import dev.residual.samples.language.CharModelNet;
 import java.util.concurrent.TimeUnit;
@@ -53,8 +51,7 @@ public class CharModelBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        Workers.shared().setThreads(threads); // the element-wise kernels use as many threads as the GEMM
-        model = Engine.create("charmodel", engine, Backends.choose("auto", OpenBlasLocator.fromEnvironment(), threads));
+        model = Engine.create("charmodel", engine, Threads.gemm("auto", threads)); // GEMM and element-wise kernels
         tokens = new float[batch * CharModelNet.INPUT_SIZE];
         next = new int[batch * CharModelNet.SEQUENCE_LENGTH];
         for (int i = 0; i < next.length; i++) {

@@ -1,8 +1,6 @@
 package dev.residual.bench;
 
-import dev.residual.runtime.gemm.Backends;
-import dev.residual.runtime.gemm.OpenBlasLocator;
-import dev.residual.runtime.ops.Workers;
+import dev.residual.runtime.Threads;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -58,8 +56,7 @@ public class NetworkBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        Workers.shared().setThreads(threads); // the element-wise kernels use as many threads as the GEMM
-        runner = Engine.create(model, engine, Backends.choose("auto", OpenBlasLocator.fromEnvironment(), threads));
+        runner = Engine.create(model, engine, Threads.gemm("auto", threads)); // GEMM and element-wise kernels
         images = new float[batch * 28 * 28];
         for (int i = 0; i < images.length; i++) {
             images[i] = (float) Math.sin(i * 0.37);

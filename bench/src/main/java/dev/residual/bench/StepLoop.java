@@ -1,8 +1,6 @@
 package dev.residual.bench;
 
-import dev.residual.runtime.gemm.Backends;
-import dev.residual.runtime.gemm.OpenBlasLocator;
-import dev.residual.runtime.ops.Workers;
+import dev.residual.runtime.Threads;
 
 /**
  * Runs one workload in a loop for a while, for a profiler to watch (see {@code bench/layers.py}, which starts it under
@@ -25,9 +23,7 @@ public final class StepLoop {
         String model = args[0], engine = args[1], mode = args[2];
         int batch = Integer.parseInt(args[3]), threads = Integer.parseInt(args[4]);
         long seconds = Long.parseLong(args[5]);
-        Workers.shared().setThreads(threads);
-        try (Engine runner = Engine.create(model, engine, Backends.choose("auto", OpenBlasLocator.fromEnvironment(),
-                threads))) {
+        try (Engine runner = Engine.create(model, engine, Threads.gemm("auto", threads))) {
             float[] images = new float[batch * 28 * 28];
             for (int i = 0; i < images.length; i++) {
                 images[i] = (float) Math.sin(i * 0.37);

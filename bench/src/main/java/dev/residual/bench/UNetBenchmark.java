@@ -1,8 +1,6 @@
 package dev.residual.bench;
 
-import dev.residual.runtime.gemm.Backends;
-import dev.residual.runtime.gemm.OpenBlasLocator;
-import dev.residual.runtime.ops.Workers;
+import dev.residual.runtime.Threads;
 import dev.residual.runtime.optim.AdamW;
 import dev.residual.runtime.optim.LearningRate;
 import dev.residual.samples.segmentation.Shapes;
@@ -50,8 +48,7 @@ public class UNetBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        Workers.shared().setThreads(threads); // the element-wise kernels use as many threads as the GEMM
-        model = new UNetNet(Backends.choose("auto", OpenBlasLocator.fromEnvironment(), threads), 1);
+        model = new UNetNet(Threads.gemm("auto", threads), 1); // the GEMM and the element-wise kernels alike
         model.setOptimizer(new AdamW(0.01), LearningRate.constant(1e-3));
         int pixels = Shapes.SIZE * Shapes.SIZE;
         images = new float[UNetNet.BATCH * pixels];

@@ -262,18 +262,26 @@ public final class ModelWriter {
                 .build());
     }
 
-    private void forward(TypeSpec.Builder type) {
-        Shape in = graph.input().shape(), out = graph.output().shape();
-        forwardMethods(type, Javadocs.forward(in, out), "samples");
-        MethodSpec.Builder run = MethodSpec.methodBuilder("run").addModifiers(Modifier.PRIVATE)
-                .addJavadoc("The forward pass on checked arguments; offsets count floats. In training, norms use "
-                        + "batch statistics.\n")
+    /**
+     * The private {@code run(n, input, inputOffset, output, outputOffset, training)} every public forward and train
+     * step calls, without its body: the layout conversions around the layer calls differ by kind of model.
+     */
+    static MethodSpec.Builder runMethod(String javadoc) {
+        return MethodSpec.methodBuilder("run").addModifiers(Modifier.PRIVATE)
+                .addJavadoc(javadoc)
                 .addParameter(int.class, "n")
                 .addParameter(Symbols.MEMORY_SEGMENT, "input")
                 .addParameter(long.class, "inputOffset")
                 .addParameter(Symbols.MEMORY_SEGMENT, "output")
                 .addParameter(long.class, "outputOffset")
-                .addParameter(boolean.class, "training")
+                .addParameter(boolean.class, "training");
+    }
+
+    private void forward(TypeSpec.Builder type) {
+        Shape in = graph.input().shape(), out = graph.output().shape();
+        forwardMethods(type, Javadocs.forward(in, out), "samples");
+        MethodSpec.Builder run = runMethod("The forward pass on checked arguments; offsets count floats. In training, "
+                + "norms use batch statistics.\n")
                 .addStatement("$T.nchwToChannelMajor(input, inputOffset, $L, $L, $L, n, $L)",
                         Symbols.kernel("Layout"), in.channels(), in.height(), in.width(),
                         symbols.tensor(graph.input()));

@@ -38,15 +38,8 @@ final class SequenceEntryPoints {
 
     private void forward(TypeSpec.Builder type) {
         ModelWriter.forwardMethods(type, CodeBlock.of("$L", FORWARD_JAVADOC), "sequences");
-        MethodSpec.Builder run = MethodSpec.methodBuilder("run").addModifiers(Modifier.PRIVATE)
-                .addJavadoc("The forward pass on checked arguments; offsets count floats. Every layer method gets\n"
-                        + "the {@code n·T} positions as its columns.\n")
-                .addParameter(int.class, "n")
-                .addParameter(Symbols.MEMORY_SEGMENT, "input")
-                .addParameter(long.class, "inputOffset")
-                .addParameter(Symbols.MEMORY_SEGMENT, "output")
-                .addParameter(long.class, "outputOffset")
-                .addParameter(boolean.class, "training")
+        MethodSpec.Builder run = ModelWriter.runMethod("The forward pass on checked arguments; offsets count floats. "
+                + "Every layer method gets\nthe {@code n·T} positions as its columns.\n")
                 .addStatement("int positions = n * SEQUENCE_LENGTH")
                 .addComment("the ids are one row of positions in either layout: a copy")
                 .addStatement("$T.nchwToChannelMajor(input, inputOffset, 1, 1, positions, 1, $L)",

@@ -1,10 +1,8 @@
 package dev.residual.samples.depth;
 
+import dev.residual.runtime.Threads;
 import dev.residual.runtime.data.Dataset;
-import dev.residual.runtime.gemm.Backends;
 import dev.residual.runtime.gemm.Gemm;
-import dev.residual.runtime.gemm.OpenBlasLocator;
-import dev.residual.runtime.ops.Workers;
 import dev.residual.samples.resnet.FashionMnist;
 import dev.residual.samples.resnet.Options;
 import java.io.IOException;
@@ -97,9 +95,7 @@ public final class DepthExperiment {
     static List<Trace> run(Settings s, PrintStream out) throws IOException {
         Dataset train = FashionMnist.load(s.data(), Dataset.Split.TRAIN, s.subset(), out);
         Dataset test = FashionMnist.load(s.data(), Dataset.Split.TEST, s.testSubset(), out);
-        Gemm gemm = Backends.choose(System.getProperty(Backends.BACKEND_PROPERTY, "auto"),
-                OpenBlasLocator.fromEnvironment(), s.threads());
-        Workers.shared().setThreads(s.threads()); // --threads, like -Dresidual.threads, sizes both
+        Gemm gemm = Threads.gemm(s.threads());
         List<Nets.Net> nets = s.thousand() ? List.of(Nets.thousand())
                 : s.depths().stream().flatMap(depth -> Nets.of(depth).stream()).toList();
         Path dir = s.thousand() ? s.out().resolve("deep1000") : s.out();

@@ -1,13 +1,11 @@
 package dev.residual.samples.resnet;
 
+import dev.residual.runtime.Threads;
 import dev.residual.runtime.data.Batches;
 import dev.residual.runtime.data.Dataset;
 import dev.residual.runtime.data.Idx;
-import dev.residual.runtime.gemm.Backends;
 import dev.residual.runtime.gemm.Gemm;
-import dev.residual.runtime.gemm.OpenBlasLocator;
 import dev.residual.runtime.loss.SoftmaxCrossEntropy;
-import dev.residual.runtime.ops.Workers;
 import dev.residual.runtime.optim.Cosine;
 import dev.residual.runtime.optim.Sgd;
 import dev.residual.samples.report.CsvWriter;
@@ -72,9 +70,7 @@ public final class TrainResNet20 {
         long started = System.nanoTime();
         Dataset train = FashionMnist.load(s.data(), Dataset.Split.TRAIN, s.limit(), out);
         Dataset test = FashionMnist.load(s.data(), Dataset.Split.TEST, s.testLimit(), out);
-        Gemm gemm = Backends.choose(System.getProperty(Backends.BACKEND_PROPERTY, "auto"),
-                OpenBlasLocator.fromEnvironment(), s.threads());
-        Workers.shared().setThreads(s.threads()); // --threads, like -Dresidual.threads, sizes both
+        Gemm gemm = Threads.gemm(s.threads());
         Files.createDirectories(s.out());
         Path checkpoint = s.out().resolve("checkpoint.safetensors");
         try (ResNet20Net model = new ResNet20Net(gemm, s.seed())) {

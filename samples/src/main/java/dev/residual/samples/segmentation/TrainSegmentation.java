@@ -1,9 +1,7 @@
 package dev.residual.samples.segmentation;
 
-import dev.residual.runtime.gemm.Backends;
+import dev.residual.runtime.Threads;
 import dev.residual.runtime.gemm.Gemm;
-import dev.residual.runtime.gemm.OpenBlasLocator;
-import dev.residual.runtime.ops.Workers;
 import dev.residual.runtime.optim.AdamW;
 import dev.residual.runtime.optim.Cosine;
 import dev.residual.samples.resnet.Options;
@@ -52,9 +50,7 @@ public final class TrainSegmentation {
     static Result run(int steps, double lr, long seed, int heldOut, int every, int threads, PrintStream out) {
         out.printf(Locale.ROOT, "U-Net on %d×%d synthetic shapes (%s), batches of %d, %d steps, %d threads%n",
                 Shapes.SIZE, Shapes.SIZE, String.join(", ", Shapes.NAMES), BATCH, steps, threads);
-        Gemm gemm = Backends.choose(System.getProperty(Backends.BACKEND_PROPERTY, "auto"),
-                OpenBlasLocator.fromEnvironment(), threads);
-        Workers.shared().setThreads(threads); // --threads, like -Dresidual.threads, sizes both
+        Gemm gemm = Threads.gemm(threads);
         SplittableRandom training = new SplittableRandom(seed);
         float[] images = new float[BATCH * PIXELS];
         int[] labels = new int[BATCH * PIXELS];
