@@ -10,11 +10,20 @@
 
 It prints the same RESULT line. Run with Debian's PyTorch, on the same number of threads:
   /usr/bin/python3 bench/pytorch/train_resnet20.py --epochs 3 --threads 2
+
+Two options cross the frameworks, since both use the same tensor names:
+  --save FILE              writes the trained weights; `./residual classify --weights FILE --count 10000` evaluates
+                           them with the generated code
+  --checkpoint-after E DIR writes DIR/checkpoint.safetensors after epoch E (weights, running statistics, SGD
+                           momentum as optimizer.0.<name>, optimizer.step), which
+                           `./residual train --resume --out DIR --epochs N` continues with the same schedule
 """
 import argparse
 import gzip
 import math
+import os
 import struct
+import sys
 import time
 
 import numpy as np
@@ -23,6 +32,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 DATA = "/usr/share/datasets/fashion-mnist"
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "samples", "src", "test", "python"))
+from make_golden import write_safetensors  # noqa: E402  (the golden data's writer: one safetensors writer)
 
 
 def idx(path):
@@ -78,6 +90,21 @@ def evaluate(model, images, labels, batch):
     return correct / len(labels)
 
 
+def weights(model):
+    return {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+
+
+def checkpoint(model, optimizer, step):
+    """What `./residual train` saves: the state dict, the momentum buffers and the step count."""
+    names = {id(p): n for n, p in model.named_parameters()}
+    state = weights(model)
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            state["optimizer.0." + names[id(p)]] = optimizer.state[p]["momentum_buffer"]
+    state["optimizer.step"] = torch.tensor(step, dtype=torch.int64)
+    return state
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=3)
@@ -86,6 +113,9 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--limit", type=int, default=60000)
+    parser.add_argument("--save", help="write the trained weights to this safetensors file")
+    parser.add_argument("--checkpoint-after", nargs=2, metavar=("EPOCH", "DIR"),
+                        help="write DIR/checkpoint.safetensors after this epoch, for ./residual train --resume")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -118,6 +148,13 @@ def main():
         accuracy = evaluate(model, test_x, test_y, args.batch)
         print(f"epoch {epoch + 1}/{args.epochs}: loss {loss.item():.4f}, test accuracy {accuracy:.4f}, "
               f"{len(train_y) / epoch_seconds:.0f} images/s", flush=True)
+        if args.checkpoint_after and int(args.checkpoint_after[0]) == epoch + 1:
+            os.makedirs(args.checkpoint_after[1], exist_ok=True)
+            path = os.path.join(args.checkpoint_after[1], "checkpoint.safetensors")
+            write_safetensors(path, checkpoint(model, optimizer, (epoch + 1) * steps_per_epoch))
+            print(f"wrote {path}", flush=True)
+    if args.save:
+        write_safetensors(args.save, weights(model))
     print(f"RESULT model=ResNet20 framework=pytorch-{torch.__version__} epochs={args.epochs} batch={args.batch} "
           f"test_accuracy={accuracy:.4f} train_images_per_s={images_seen / train_seconds:.0f} "
           f"seconds={time.time() - started:.0f}")

@@ -24,6 +24,7 @@ public final class Threads {
      * {@code threads} threads, with the element-wise kernels' pool sized to the same count.
      */
     public static Gemm gemm(String mode, int threads) {
+        Backends.useThreads(threads);
         Gemm gemm = Backends.choose(mode, OpenBlasLocator.fromEnvironment(), threads);
         Workers.shared().setThreads(threads);
         return gemm;

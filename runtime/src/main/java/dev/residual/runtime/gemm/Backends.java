@@ -43,6 +43,20 @@ public final class Backends {
     }
 
     /**
+     * Makes {@code threads} the thread count of a model step for the rest of the JVM's life, as a program's
+     * {@code --threads N} option does (see {@code dev.residual.runtime.Threads}), and logs it: later calls to
+     * {@link #threads()} return it instead of {@value #THREADS_PROPERTY}'s value.
+     */
+    public static synchronized void useThreads(int threads) {
+        GemmArguments.checkThreads(threads);
+        if (configuredThreads != threads) {
+            configuredThreads = threads;
+            LOG.log(Level.INFO, "Threads per model step: {0} (set by the program; the GEMM and the element-wise"
+                    + " kernels take turns on them)", threads);
+        }
+    }
+
+    /**
      * Reads a {@value #THREADS_PROPERTY} value: {@code null} or blank means all available processors; anything else
      * must be a whole number from 1 to {@link Runtime#availableProcessors()}·4.
      *
