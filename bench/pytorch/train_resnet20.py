@@ -100,7 +100,9 @@ def checkpoint(model, optimizer, step):
     state = weights(model)
     for group in optimizer.param_groups:
         for p in group["params"]:
-            state["optimizer.0." + names[id(p)]] = optimizer.state[p]["momentum_buffer"]
+            # no buffer before the first step: zeros, which SGD's first step ignores on both sides
+            buffer = optimizer.state[p].get("momentum_buffer")
+            state["optimizer.0." + names[id(p)]] = torch.zeros_like(p) if buffer is None else buffer
     state["optimizer.step"] = torch.tensor(step, dtype=torch.int64)
     return state
 
