@@ -23,23 +23,24 @@ import os
 import torch
 import torch.nn.functional as F
 
-import train_resnet20 as recipe
+import train_resnet20 as demo
 from make_golden import write_safetensors
 
 
 def float64_step(model, optimizer, step, images, labels):
-    """The next SGD step (momentum 0.9, weight decay 5e-4, the schedule's current rate) in float64, on a copy."""
+    """The optimizer's next SGD step (its momentum, weight decay and current rate) in float64, on a copy."""
     twin = copy.deepcopy(model).double()
     twin.train()
     loss = F.cross_entropy(twin(images.double()), labels)  # the forward also moves the running statistics
     loss.backward()
-    lr = optimizer.param_groups[0]["lr"]
-    state = recipe.weights(twin)
+    group = optimizer.param_groups[0]
+    lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
+    state = demo.weights(twin)
     with torch.no_grad():
         for (name, p), original in zip(twin.named_parameters(), model.parameters()):
-            g = p.grad + 5e-4 * p
+            g = p.grad + decay * p
             old = optimizer.state[original].get("momentum_buffer")
-            buffer = g if old is None else 0.9 * old.double() + g
+            buffer = g if old is None else momentum * old.double() + g
             state[name] = p - lr * buffer
             state["optimizer.0." + name] = buffer
     state["optimizer.step"] = torch.tensor(step + 1, dtype=torch.int64)
@@ -54,11 +55,10 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
-    train_x, train_y = recipe.load("train", 60000)
-    model = recipe.ResNet20()
+    train_x, train_y = demo.load("train", 60000)
+    model = demo.ResNet20()
     steps_per_epoch = math.ceil(len(train_y) / 128)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=3 * steps_per_epoch)
+    optimizer, schedule = demo.recipe(model, 0.1, 3 * steps_per_epoch)
     generator = torch.Generator().manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
     model.train()
@@ -69,7 +69,7 @@ def main():
             index = order[i:i + 128]
             if step == args.step:
                 write_safetensors(os.path.join(args.out, "before.safetensors"),
-                                  recipe.checkpoint(model, optimizer, step))
+                                  demo.checkpoint(model, optimizer, step))
                 write_safetensors(os.path.join(args.out, "batch.safetensors"), {"indices": index})
                 write_safetensors(os.path.join(args.out, "after64.safetensors"),
                                   float64_step(model, optimizer, step, train_x[index], train_y[index]))
@@ -80,7 +80,7 @@ def main():
             schedule.step()
             if step == args.step:
                 write_safetensors(os.path.join(args.out, "after.safetensors"),
-                                  recipe.checkpoint(model, optimizer, step + 1))
+                                  demo.checkpoint(model, optimizer, step + 1))
                 print(f"step {step}: loss {loss.item():.8f}; wrote {args.out}")
                 return
             step += 1

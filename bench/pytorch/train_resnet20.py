@@ -107,6 +107,12 @@ def checkpoint(model, optimizer, step):
     return state
 
 
+def recipe(model, lr, total):
+    """The demo's optimizer and schedule: SGD momentum 0.9, weight decay 5e-4, cosine from lr to 0 over total steps."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
+    return optimizer, torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=3)
@@ -127,8 +133,7 @@ def main():
     model = ResNet20()
     steps_per_epoch = math.ceil(len(train_y) / args.batch)
     total = args.epochs * steps_per_epoch
-    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
+    optimizer, schedule = recipe(model, args.lr, total)
     generator = torch.Generator().manual_seed(args.seed)
     train_seconds = 0.0
     images_seen = 0

@@ -2,13 +2,13 @@ package dev.residual.bench;
 
 import dev.residual.runtime.Tensor;
 import dev.residual.runtime.Threads;
+import dev.residual.runtime.data.Batches;
 import dev.residual.runtime.data.Dataset;
 import dev.residual.runtime.data.Idx;
 import dev.residual.runtime.io.SafetensorsFile;
-import dev.residual.runtime.optim.Cosine;
-import dev.residual.runtime.optim.Sgd;
 import dev.residual.samples.resnet.FashionMnist;
 import dev.residual.samples.resnet.ResNet20Net;
+import dev.residual.samples.resnet.TrainResNet20;
 import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -52,7 +52,8 @@ public final class OneStep {
             labels[i] = train.label((int) indices[i]);
         }
         try (ResNet20Net model = new ResNet20Net(Threads.gemm(1), 1)) {
-            model.setOptimizer(new Sgd(0.9, 5e-4), new Cosine(0.1, 3L * ((train.size() + 127) / 128)));
+            // the demo's defaults: rate 0.1, 3 epochs of batches of 128
+            TrainResNet20.useRecipe(model, 0.1, 3L * new Batches(train, 128, 0, false).batchesPerEpoch());
             model.loadCheckpoint(dir.resolve("before.safetensors"));
             long step = model.step();
             float loss = model.trainStep(n, images, labels);

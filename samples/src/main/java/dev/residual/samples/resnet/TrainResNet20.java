@@ -66,6 +66,14 @@ public final class TrainResNet20 {
         });
     }
 
+    /**
+     * The demo's optimizer and schedule: SGD with momentum 0.9 and weight decay 5e-4, a cosine rate from {@code lr}
+     * to 0 over {@code totalSteps} updates. Tools that continue or check a run of the demo call this too.
+     */
+    public static void useRecipe(ResNet20Net model, double lr, long totalSteps) {
+        model.setOptimizer(new Sgd(0.9, 5e-4), new Cosine(lr, totalSteps));
+    }
+
     static Result run(Settings s, PrintStream out) throws IOException {
         long started = System.nanoTime();
         Dataset train = FashionMnist.load(s.data(), Dataset.Split.TRAIN, s.limit(), out);
@@ -76,7 +84,7 @@ public final class TrainResNet20 {
         try (ResNet20Net model = new ResNet20Net(gemm, s.seed())) {
             Batches batches = new Batches(train, s.batch(), s.seed(), true);
             long totalSteps = (long) s.epochs() * batches.batchesPerEpoch();
-            model.setOptimizer(new Sgd(0.9, 5e-4), new Cosine(s.lr(), totalSteps));
+            useRecipe(model, s.lr(), totalSteps);
             History history = new History();
             int firstEpoch = 0;
             if (s.resume()) {
