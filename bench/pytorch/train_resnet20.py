@@ -122,6 +122,8 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--limit", type=int, default=60000)
     parser.add_argument("--save", help="write the trained weights to this safetensors file")
+    parser.add_argument("--history", help="write each step's loss and each epoch's test accuracy to this CSV file, "
+                                          "in the form of the history.csv that ./residual train writes")
     parser.add_argument("--checkpoint-after", nargs=2, metavar=("EPOCH", "DIR"),
                         help="write DIR/checkpoint.safetensors after this epoch, for ./residual train --resume")
     args = parser.parse_args()
@@ -138,23 +140,33 @@ def main():
     train_seconds = 0.0
     images_seen = 0
     accuracy = 0.0
+    history = ["kind,step,value"]
+    step = 0
     for epoch in range(args.epochs):
         model.train()
         order = torch.randperm(len(train_y), generator=generator)
         epoch_start = time.time()
+        loss_sum, correct = 0.0, 0
         for i in range(0, len(train_y), args.batch):
             index = order[i:i + args.batch]
             optimizer.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(model(train_x[index]), train_y[index])
+            logits = model(train_x[index])
+            loss = F.cross_entropy(logits, train_y[index])
             loss.backward()
             optimizer.step()
             schedule.step()
             images_seen += len(index)
+            step += 1
+            loss_sum += loss.item() * len(index)
+            correct += (logits.argmax(1) == train_y[index]).sum().item()
+            history.append(f"loss,{step},{loss.item()!r}")
         epoch_seconds = time.time() - epoch_start
         train_seconds += epoch_seconds
         accuracy = evaluate(model, test_x, test_y, args.batch)
-        print(f"epoch {epoch + 1}/{args.epochs}: loss {loss.item():.4f}, test accuracy {accuracy:.4f}, "
-              f"{len(train_y) / epoch_seconds:.0f} images/s", flush=True)
+        history.append(f"test_accuracy,{step},{accuracy:.4f}")
+        print(f"epoch {epoch + 1}/{args.epochs}: loss {loss_sum / len(train_y):.4f}, train accuracy "
+              f"{correct / len(train_y):.4f}, test accuracy {accuracy:.4f}, {len(train_y) / epoch_seconds:.0f} images/s",
+              flush=True)
         if args.checkpoint_after and int(args.checkpoint_after[0]) == epoch + 1:
             os.makedirs(args.checkpoint_after[1], exist_ok=True)
             path = os.path.join(args.checkpoint_after[1], "checkpoint.safetensors")
@@ -162,6 +174,9 @@ def main():
             print(f"wrote {path}", flush=True)
     if args.save:
         write_safetensors(args.save, weights(model))
+    if args.history:
+        with open(args.history, "w") as f:
+            f.write("\n".join(history) + "\n")
     print(f"RESULT model=ResNet20 framework=pytorch-{torch.__version__} epochs={args.epochs} batch={args.batch} "
           f"test_accuracy={accuracy:.4f} train_images_per_s={images_seen / train_seconds:.0f} "
           f"seconds={time.time() - started:.0f}")

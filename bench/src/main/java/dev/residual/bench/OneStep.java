@@ -10,8 +10,6 @@ import dev.residual.samples.resnet.FashionMnist;
 import dev.residual.samples.resnet.ResNet20Net;
 import dev.residual.samples.resnet.TrainResNet20;
 import java.lang.foreign.Arena;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -66,12 +64,7 @@ public final class OneStep {
 
     private static long[] indices(Path file) throws Exception {
         try (SafetensorsFile batch = SafetensorsFile.open(file)) {
-            var bytes = batch.bytes("indices");
-            long[] indices = new long[(int) (bytes.byteSize() / Long.BYTES)];
-            for (int i = 0; i < indices.length; i++) {
-                indices[i] = bytes.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i);
-            }
-            return indices;
+            return batch.longs("indices");
         }
     }
 

@@ -368,16 +368,25 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** The values of an F32 tensor. */
     public float[] floats(String name) {
-        Entry entry = f32(name);
+        fitsAnArray(typed(name, Dtype.F32));
+        return bytes(name).toArray(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
+    }
+
+    /** The values of an I64 tensor: a step count, batch indices, PyTorch's {@code num_batches_tracked}. */
+    public long[] longs(String name) {
+        fitsAnArray(typed(name, Dtype.I64));
+        return bytes(name).toArray(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
+    }
+
+    private static void fitsAnArray(Entry entry) {
         if (entry.elementCount() > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException(entry + " has too many elements for a Java array; use copyTo");
         }
-        return bytes(name).toArray(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
     }
 
     /** A copy of an F32 tensor in memory of {@code arena}, independent of this file. */
     public Tensor tensor(String name, Arena arena) {
-        Entry entry = f32(name);
+        Entry entry = typed(name, Dtype.F32);
         int[] shape = new int[entry.shape.length];
         for (int i = 0; i < shape.length; i++) {
             if (entry.shape[i] > Integer.MAX_VALUE) {
@@ -390,10 +399,10 @@ public final class SafetensorsFile implements AutoCloseable {
         return new Tensor(name, shape, memory);
     }
 
-    private Entry f32(String name) {
+    private Entry typed(String name, Dtype dtype) {
         Entry entry = entry(name);
-        if (entry.dtype() != Dtype.F32) {
-            throw new IllegalArgumentException(path + ": " + entry + " is " + entry.dtype() + ", not F32");
+        if (entry.dtype() != dtype) {
+            throw new IllegalArgumentException(path + ": " + entry + " is " + entry.dtype() + ", not " + dtype);
         }
         return entry;
     }

@@ -1,6 +1,7 @@
 package dev.residual.runtime.model;
 
 import dev.residual.runtime.Tensor;
+import dev.residual.runtime.io.Dtype;
 import dev.residual.runtime.io.Safetensors;
 import dev.residual.runtime.io.SafetensorsFile;
 import dev.residual.runtime.loss.SoftmaxCrossEntropy;
@@ -10,7 +11,6 @@ import dev.residual.runtime.optim.Optimizer;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -133,11 +133,11 @@ final class Training {
                 throw new IOException(file + " has no " + STEP + ": it holds weights only. Use load(...) for a "
                         + "weights file, or saveCheckpoint(...) to write a resumable one.");
             }
-            MemorySegment bytes = checkpoint.bytes(STEP);
-            if (bytes.byteSize() != Long.BYTES) {
-                throw new IOException(file + ": " + STEP + " must be one I64 value");
+            SafetensorsFile.Entry entry = checkpoint.entry(STEP);
+            if (entry.dtype() != Dtype.I64 || entry.elementCount() != 1) {
+                throw new IOException(file + ": " + STEP + " must be one I64 value; it is " + entry);
             }
-            savedStep = bytes.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0);
+            savedStep = checkpoint.longs(STEP)[0];
         }
         List<Tensor> targets = new ArrayList<>(stateDict);
         targets.addAll(optimizerTensors(specs));

@@ -7,6 +7,8 @@ import static dev.residual.runtime.io.SafetensorsBytes.i64;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -52,6 +54,11 @@ class SafetensorsHandMadeTest {
             long[] value = new long[1];
             in.copyTo("bn.num_batches_tracked", MemorySegment.ofArray(value));
             assertEquals(-3, value[0]);
+            assertArrayEquals(new long[] {-3}, in.longs("bn.num_batches_tracked"));
+            IllegalArgumentException wrongType = assertThrows(IllegalArgumentException.class,
+                    () -> in.longs("fc.weight"));
+            assertTrue(wrongType.getMessage().contains("is F32, not I64"), wrongType.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> in.floats("bn.num_batches_tracked"));
             assertEquals(0, in.entry("caf\u00e9.\uD83D\uDE00/x").byteSize());
         }
     }

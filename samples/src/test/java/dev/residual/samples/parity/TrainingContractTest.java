@@ -8,12 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.residual.runtime.Tensor;
 import dev.residual.runtime.gemm.Backends;
 import dev.residual.runtime.io.CheckpointMismatchException;
+import dev.residual.runtime.io.Dtype;
+import dev.residual.runtime.io.Safetensors;
+import dev.residual.runtime.io.SafetensorsFile;
 import dev.residual.runtime.optim.AdamW;
 import dev.residual.runtime.optim.LearningRate;
 import dev.residual.runtime.optim.Sgd;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -139,6 +145,36 @@ class TrainingContractTest {
             assertTrue(e.getMessage().contains("optimizer.1."), e.getMessage());
             assertArrayEquals(before, state(model));
             assertEquals(1, model.step());
+        }
+    }
+
+    @Test
+    void checkpointWhoseStepIsNotOneI64IsRejectedAndChangesNothing() throws IOException {
+        Path good = temp.resolve("good.safetensors");
+        Path bad = temp.resolve("f64-step.safetensors");
+        try (SmallResNetNet model = model(1)) {
+            model.trainStep(4, input(), new int[] {0, 1, 2, 3});
+            model.saveCheckpoint(good);
+        }
+        // The same checkpoint with its step written as an F64, as a hand-rolled writer might: eight bytes like an I64.
+        try (SafetensorsFile in = SafetensorsFile.open(good)) {
+            List<Safetensors.Item> items = new ArrayList<>();
+            for (SafetensorsFile.Entry entry : in.entries().values()) {
+                items.add(entry.name().equals("optimizer.step")
+                        ? new Safetensors.Item(entry.name(), Dtype.F64, new long[0],
+                                MemorySegment.ofArray(new double[] {1}))
+                        : new Safetensors.Item(entry.name(), entry.dtype(), entry.shape(), in.bytes(entry.name())));
+            }
+            Safetensors.writeItems(bad, items, in.metadata());
+        }
+        try (SmallResNetNet model = model(2)) {
+            model.trainStep(4, input(), new int[] {0, 1, 2, 3});
+            model.trainStep(4, input(), new int[] {0, 1, 2, 3});
+            float[][] before = state(model);
+            IOException e = assertThrows(IOException.class, () -> model.loadCheckpoint(bad));
+            assertTrue(e.getMessage().contains("optimizer.step must be one I64 value"), e.getMessage());
+            assertArrayEquals(before, state(model));
+            assertEquals(2, model.step());
         }
     }
 
