@@ -107,19 +107,26 @@ public final class ModelWriter {
         type.addField(intConstant("INPUT_SIZE", (int) in.size(),
                 "Floats per input sample: " + (in.sequence() ? Javadocs.tokens(in) : in) + "."));
         type.addField(intConstant("OUTPUT_SIZE", (int) out.size(), "Floats per output sample: " + out + "."));
-        shape(type, "INPUT", in);
+        shape(type, "INPUT", "The input's", in);
         for (Graph.Layer layer : graph.layers()) {
-            shape(type, Names.constant(layer.name()), layer.output().shape());
+            shape(type, Names.constant(layer.name()), "Layer {@code " + layer.name() + "}'s output",
+                    layer.output().shape());
         }
     }
 
-    private void shape(TypeSpec.Builder type, String prefix, Shape shape) {
+    /** The constants of one shape, each with a line of Javadoc that names its owner and gives the whole shape. */
+    private void shape(TypeSpec.Builder type, String prefix, String owner, Shape shape) {
         if (shape.image()) {
-            type.addField(intConstant(prefix + "_CHANNELS", shape.channels(), null));
-            type.addField(intConstant(prefix + "_HEIGHT", shape.height(), null));
-            type.addField(intConstant(prefix + "_WIDTH", shape.width(), null));
+            String whole = " (" + shape + ").";
+            type.addField(intConstant(prefix + "_CHANNELS", shape.channels(), owner + " channels" + whole));
+            type.addField(intConstant(prefix + "_HEIGHT", shape.height(), owner + " height" + whole));
+            type.addField(intConstant(prefix + "_WIDTH", shape.width(), owner + " width" + whole));
+        } else if (shape.sequence() && prefix.equals("INPUT")) {
+            type.addField(intConstant(prefix + "_FEATURES", shape.channels(), "The input's values per position: 1, "
+                    + "a token id (the input holds " + Javadocs.tokens(shape) + ")."));
         } else {
-            type.addField(intConstant(prefix + "_FEATURES", shape.channels(), null));
+            type.addField(intConstant(prefix + "_FEATURES", shape.channels(), owner
+                    + (shape.sequence() ? " features per position (" : " features (") + shape + ")."));
         }
     }
 
