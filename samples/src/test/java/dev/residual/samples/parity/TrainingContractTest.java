@@ -129,6 +129,34 @@ class TrainingContractTest {
         }
     }
 
+    /**
+     * What the demo does between epochs — an evaluation pass (inference mode, a full and a partial batch) and a
+     * checkpoint — must not touch what the next training step reads: two models trained on the same batches, one
+     * with those calls in between, stay bit-identical.
+     */
+    @Test
+    void evaluationAndCheckpointBetweenStepsChangeNothing() throws IOException {
+        int[] labels = {3, 0, 2, 1};
+        float[] other = input().clone();
+        for (int i = 0; i < other.length; i++) {
+            other[i] = -other[i] * 0.5f;
+        }
+        float[] logits = new float[4 * 5];
+        try (SmallResNetNet plain = model(1); SmallResNetNet interrupted = model(1)) {
+            float[] plainLosses = new float[4], interruptedLosses = new float[4];
+            for (int step = 0; step < 4; step++) {
+                plainLosses[step] = plain.trainStep(4, input(), labels);
+                interruptedLosses[step] = interrupted.trainStep(4, input(), labels);
+                interrupted.forward(4, other, logits);
+                interrupted.forward(3, other, logits);
+                interrupted.saveCheckpoint(temp.resolve("between.safetensors"));
+            }
+            assertArrayEquals(plainLosses, interruptedLosses);
+            assertArrayEquals(state(plain), state(interrupted));
+            assertEquals(plain.step(), interrupted.step());
+        }
+    }
+
     @Test
     void checkpointFromAnotherOptimizerIsRejectedAndChangesNothing() throws IOException {
         Path checkpoint = temp.resolve("adamw.safetensors");
