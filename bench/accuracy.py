@@ -75,6 +75,19 @@ def mean_sd(values):
     return mean, sd
 
 
+def two_sided_p(t, df, steps=20000):
+    """P(|T| > |t|) for Student's t with df degrees of freedom: Simpson's rule on the density (no SciPy here)."""
+    scale = math.exp(math.lgamma((df + 1) / 2) - math.lgamma(df / 2)) / math.sqrt(df * math.pi)
+    # substitute x = |t| + u / (1 - u), u in [0, 1), so the infinite tail becomes a finite interval
+    def integrand(u):
+        x = abs(t) + u / (1 - u)
+        return scale * (1 + x * x / df) ** (-(df + 1) / 2) / (1 - u) ** 2
+    h = (1 - 1e-9) / steps
+    total = integrand(0) + integrand(steps * h)
+    total += sum((4 if i % 2 else 2) * integrand(i * h) for i in range(1, steps))
+    return min(1.0, 2 * total * h / 3)
+
+
 def summarize(out, wanted):
     found = {side: {} for side in SIDES}
     for name in os.listdir(out):
@@ -95,9 +108,12 @@ def summarize(out, wanted):
     if len(stats) == 2 and min(len(found[s]) for s in SIDES) > 1:
         (m1, s1), (m2, s2) = stats["ours"], stats["pytorch"]
         n1, n2 = len(found["ours"]), len(found["pytorch"])
-        se = math.sqrt(s1 ** 2 / n1 + s2 ** 2 / n2)
-        print(f"difference ours - PyTorch: {m1 - m2:+.4f} ({100 * (m1 - m2):+.2f} points), "
-              f"Welch t {(m1 - m2) / se:+.2f}" if se > 0 else "")
+        v1, v2 = s1 ** 2 / n1, s2 ** 2 / n2
+        if v1 + v2 > 0:
+            t = (m1 - m2) / math.sqrt(v1 + v2)
+            df = (v1 + v2) ** 2 / (v1 ** 2 / (n1 - 1) + v2 ** 2 / (n2 - 1))  # Welch-Satterthwaite
+            print(f"difference ours - PyTorch: {m1 - m2:+.4f} ({100 * (m1 - m2):+.2f} points), Welch t {t:+.2f}, "
+                  f"{df:.1f} degrees of freedom, two-sided p {two_sided_p(t, df):.3f}")
         print(f"ACCURACY ours={m1:.4f} pytorch={m2:.4f} runs_ours={n1} runs_pytorch={n2}")
 
 
