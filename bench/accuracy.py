@@ -139,8 +139,8 @@ def main():
             subprocess.check_call([os.path.join(ROOT, "residual"), "train", "--help"], cwd=ROOT,
                                   stdout=subprocess.DEVNULL)
         with ThreadPoolExecutor(args.jobs) as pool:
-            for side, seed in todo:
-                pool.submit(run, side, seed, args)
+            for done in [pool.submit(run, side, seed, args) for side, seed in todo]:
+                done.result()  # re-raises what went wrong in a run (a log that could not be written, ...)
     summarize(args.out, wanted)
 
 

@@ -150,16 +150,18 @@ def main():
         for i in range(0, len(train_y), args.batch):
             index = order[i:i + args.batch]
             optimizer.zero_grad(set_to_none=True)
+            labels = train_y[index]
             logits = model(train_x[index])
-            loss = F.cross_entropy(logits, train_y[index])
+            loss = F.cross_entropy(logits, labels)
             loss.backward()
             optimizer.step()
             schedule.step()
             images_seen += len(index)
             step += 1
-            loss_sum += loss.item() * len(index)
-            correct += (logits.argmax(1) == train_y[index]).sum().item()
-            history.append(f"loss,{step},{loss.item()!r}")
+            value = loss.item()
+            loss_sum += value * len(index)
+            correct += (logits.argmax(1) == labels).sum().item()
+            history.append(f"loss,{step},{value!r}")
         epoch_seconds = time.time() - epoch_start
         train_seconds += epoch_seconds
         accuracy = evaluate(model, test_x, test_y, args.batch)
