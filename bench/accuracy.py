@@ -11,6 +11,12 @@ and standard deviation, and Welch's t for the difference of the means.
   /usr/bin/python3 bench/accuracy.py --seeds 1-4 --threads 1 --jobs 2 --out runs/accuracy
   /usr/bin/python3 bench/accuracy.py --out runs/accuracy --summarize      # the table of what is there
 
+With --swap-orders each side trains on the other's data orders: ours on the torch.randperm orders PyTorch draws for
+the seed, PyTorch on the orders ours draws (both written first to OUT/orders/ with each program's --write-order). Use
+its own OUT folder. Whether the gap follows the orders or the framework tells the data order's part from the rest.
+
+  /usr/bin/python3 bench/accuracy.py --seeds 1-4 --swap-orders --out runs/accuracy-swapped
+
 Accuracy does not depend on the machine being quiet; the images/s in the logs do, and with --jobs 2 they are not
 comparable with a quiet run. On 2 cores one run takes about 45 minutes on our side and 25 on PyTorch's at 1 thread.
 """
@@ -50,14 +56,36 @@ def result(out, side, seed):
     return (float(found[-1][0]), float(found[-1][1])) if found else None
 
 
-def command(side, seed, args):
-    common = ["--epochs", str(args.epochs), "--seed", str(seed), "--threads", str(args.threads)]
-    if args.limit:
-        common += ["--limit", str(args.limit)]
+def order_path(out, side, seed):
+    return os.path.join(out, "orders", f"{side}-{seed}.bin")
+
+
+def program(side):
     if side == "ours":
-        return [os.path.join(ROOT, "residual"), "train", *common, "--out", os.path.join(args.out, f"ours-{seed}")]
-    return ["/usr/bin/python3", os.path.join(ROOT, "bench", "pytorch", "train_resnet20.py"), *common,
-            "--history", os.path.join(args.out, f"pytorch-{seed}.csv")]
+        return [os.path.join(ROOT, "residual"), "train"]
+    return ["/usr/bin/python3", os.path.join(ROOT, "bench", "pytorch", "train_resnet20.py")]
+
+
+def common(seed, args):
+    options = ["--epochs", str(args.epochs), "--seed", str(seed)]
+    return options + ["--limit", str(args.limit)] if args.limit else options
+
+
+def write_orders(seed, args):
+    """Each side's orders for this seed, for --swap-orders."""
+    env = dict(os.environ, RESIDUAL_SKIP_BUILD="1")
+    for side in SIDES:
+        subprocess.check_call(program(side) + common(seed, args) + ["--write-order", order_path(args.out, side, seed)],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+
+
+def command(side, seed, args):
+    options = common(seed, args) + ["--threads", str(args.threads)]
+    if args.swap_orders:
+        options += ["--order", order_path(args.out, "pytorch" if side == "ours" else "ours", seed)]
+    if side == "ours":
+        return program(side) + options + ["--out", os.path.join(args.out, f"ours-{seed}")]
+    return program(side) + options + ["--history", os.path.join(args.out, f"pytorch-{seed}.csv")]
 
 
 def run(side, seed, args):
@@ -126,6 +154,8 @@ def main():
     parser.add_argument("--jobs", type=int, default=2, help="runs at once (default 2: one per core at 1 thread)")
     parser.add_argument("--sides", default="ours,pytorch", help="which sides to run (default both)")
     parser.add_argument("--out", default=os.path.join(ROOT, "runs", "accuracy"))
+    parser.add_argument("--swap-orders", action="store_true",
+                        help="each side trains on the other's data orders for the seed (use a separate --out)")
     parser.add_argument("--summarize", action="store_true", help="only print the table of the runs in --out")
     args = parser.parse_args()
     args.out = os.path.abspath(args.out)
@@ -134,10 +164,14 @@ def main():
     if not args.summarize:
         sides = [s for s in args.sides.split(",") if s in SIDES]
         todo = [(side, seed) for seed in sorted(wanted) for side in sides if result(args.out, side, seed) is None]
-        if any(side == "ours" for side, _ in todo):
+        if any(side == "ours" for side, _ in todo) or args.swap_orders:
             # builds once (the launcher's build step), so the runs below can skip it
             subprocess.check_call([os.path.join(ROOT, "residual"), "train", "--help"], cwd=ROOT,
                                   stdout=subprocess.DEVNULL)
+        if args.swap_orders:
+            os.makedirs(os.path.join(args.out, "orders"), exist_ok=True)
+            for seed in sorted({seed for _, seed in todo}):
+                write_orders(seed, args)
         with ThreadPoolExecutor(args.jobs) as pool:
             for done in [pool.submit(run, side, seed, args) for side, seed in todo]:
                 done.result()  # re-raises what went wrong in a run (a log that could not be written, ...)

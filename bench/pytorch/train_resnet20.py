@@ -11,6 +11,11 @@
 It prints the same RESULT line. Run with Debian's PyTorch, on the same number of threads:
   /usr/bin/python3 bench/pytorch/train_resnet20.py --epochs 3 --threads 2
 
+Two options swap data orders with `./residual train`, to tell the data order's effect from the framework's:
+  --write-order FILE       writes the orders this seed draws (torch.randperm per epoch, little-endian int64) and
+                           stops; `./residual train --order FILE` trains on them
+  --order FILE             trains on FILE's orders instead (e.g. from `./residual train --write-order FILE`)
+
 Two options cross the frameworks, since both use the same tensor names:
   --save FILE              writes the trained weights; `./residual classify --weights FILE --count 10000` evaluates
                            them with the generated code
@@ -113,6 +118,22 @@ def recipe(model, lr, total):
     return optimizer, torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
 
 
+def epoch_orders(args, samples):
+    """One permutation of the training images per epoch: torch.randperm from a generator seeded with --seed (drawn
+    up front; nothing else draws from it), or those of --order, checked to be permutations."""
+    if not args.order:
+        generator = torch.Generator().manual_seed(args.seed)
+        return [torch.randperm(samples, generator=generator) for _ in range(args.epochs)]
+    flat = np.fromfile(args.order, dtype="<i8")
+    if len(flat) < args.epochs * samples or len(flat) % samples:
+        sys.exit(f"--order {args.order}: {len(flat)} indices; need {args.epochs} epochs of {samples}")
+    orders = flat.reshape(-1, samples)[:args.epochs]
+    for epoch, order in enumerate(orders):
+        if not np.array_equal(np.sort(order), np.arange(samples)):
+            sys.exit(f"--order {args.order}: epoch {epoch} is not a permutation of 0..{samples - 1}")
+    return [torch.from_numpy(order.copy()) for order in orders]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=3)
@@ -124,6 +145,9 @@ def main():
     parser.add_argument("--save", help="write the trained weights to this safetensors file")
     parser.add_argument("--history", help="write each step's loss and each epoch's test accuracy to this CSV file, "
                                           "in the form of the history.csv that ./residual train writes")
+    parser.add_argument("--order", help="visit the training images in this file's orders (one permutation per epoch, "
+                                        "little-endian int64) instead of drawing them with --seed")
+    parser.add_argument("--write-order", help="write the orders --seed draws for --epochs to this file and stop")
     parser.add_argument("--checkpoint-after", nargs=2, metavar=("EPOCH", "DIR"),
                         help="write DIR/checkpoint.safetensors after this epoch, for ./residual train --resume")
     args = parser.parse_args()
@@ -136,7 +160,11 @@ def main():
     steps_per_epoch = math.ceil(len(train_y) / args.batch)
     total = args.epochs * steps_per_epoch
     optimizer, schedule = recipe(model, args.lr, total)
-    generator = torch.Generator().manual_seed(args.seed)
+    orders = epoch_orders(args, len(train_y))
+    if args.write_order:
+        np.concatenate([o.numpy() for o in orders]).astype("<i8").tofile(args.write_order)
+        print(f"wrote {args.write_order}: the orders of seed {args.seed}, {args.epochs} epochs of {len(train_y)} images")
+        return
     train_seconds = 0.0
     images_seen = 0
     accuracy = 0.0
@@ -144,7 +172,7 @@ def main():
     step = 0
     for epoch in range(args.epochs):
         model.train()
-        order = torch.randperm(len(train_y), generator=generator)
+        order = orders[epoch]
         epoch_start = time.time()
         loss_sum, correct = 0.0, 0
         for i in range(0, len(train_y), args.batch):

@@ -2,9 +2,6 @@ package dev.residual.runtime.data;
 
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.SplittableRandom;
-import java.util.function.LongFunction;
-import java.util.random.RandomGenerator;
 
 /**
  * Serves a {@link Dataset} in batches, epoch after epoch, with no allocation per batch: every batch is copied into
@@ -21,11 +18,11 @@ import java.util.random.RandomGenerator;
  * }
  * }</pre>
  *
- * <p>Order: with shuffling, epoch {@code k} visits the samples in a permutation drawn from a generator seeded with
- * {@link #epochSeed(long, int) epochSeed(seed, k)} (a {@link SplittableRandom} unless another generator is given). It
- * depends on {@code (seed, k)} only, not on the epochs before, so a run resumed at epoch {@code k} (even mid-epoch,
- * with {@link #startEpoch(int, int)}) sees the same batches as one that never stopped. Without shuffling the order is
- * the data set's.
+ * <p>Order: epoch {@code k} visits the samples in the permutation an {@link EpochOrder} gives for {@code k}: with
+ * shuffling a seeded one ({@link EpochOrder#shuffled(long)}), without it the data set's own. It depends on {@code k}
+ * only, not on the epochs before, so a run resumed at epoch {@code k} (even mid-epoch, with
+ * {@link #startEpoch(int, int)}) sees the same batches as one that never stopped. Every order is checked to be a
+ * permutation before its first batch.
  *
  * <p>The last batch of an epoch may be partial: {@link #next()} returns its real size {@code n < batchSize}, and the
  * slots past {@code n} hold zero pixels and label {@code -1}, so that they cannot be mistaken for samples. With
@@ -37,41 +34,39 @@ public final class Batches {
 
     private final Dataset data;
     private final int batchSize;
-    private final long seed;
-    private final boolean shuffle;
+    private final EpochOrder epochOrder;
     private final boolean dropLast;
-    private final LongFunction<? extends RandomGenerator> generator;
     private final int sampleSize;
     private final int[] sourceLabels;
     private final int[] order;
     private final float[] images;
     private final int[] labels;
     private final int[] indices;
+    /** One bit per sample, to check that each epoch's order is a permutation without allocating. */
+    private final long[] seen;
     private int epoch = -1;
     private int cursor;
     private int batch;
     /** Slots holding samples; those past it hold zeros and -1. */
     private int filled;
 
-    /** Batches that keep a partial last batch, shuffled with {@link SplittableRandom} when {@code shuffle}. */
+    /** Batches that keep a partial last batch, shuffled with {@link EpochOrder#shuffled(long)} when {@code shuffle}. */
     public Batches(Dataset data, int batchSize, long seed, boolean shuffle) {
         this(data, batchSize, seed, shuffle, false);
     }
 
-    /** Batches shuffled with {@link SplittableRandom} when {@code shuffle}; {@code dropLast} skips a partial batch. */
+    /**
+     * Batches shuffled with {@link EpochOrder#shuffled(long)} when {@code shuffle}; {@code dropLast} skips a partial
+     * last batch.
+     */
     public Batches(Dataset data, int batchSize, long seed, boolean shuffle, boolean dropLast) {
-        this(data, batchSize, seed, shuffle, dropLast, SplittableRandom::new);
+        this(data, batchSize, shuffle ? EpochOrder.shuffled(seed) : EpochOrder.sequential(), dropLast);
     }
 
-    /**
-     * Batches shuffled with the generator {@code generator} makes from {@link #epochSeed(long, int)} at each epoch's
-     * start, e.g. {@code RandomGeneratorFactory.of("L64X128MixRandom")::create}. It must be deterministic: the same
-     * seed must give the same sequence.
-     */
-    public Batches(Dataset data, int batchSize, long seed, boolean shuffle, boolean dropLast,
-            LongFunction<? extends RandomGenerator> generator) {
+    /** Batches in the orders {@code epochOrder} gives; {@code dropLast} skips a partial last batch. */
+    public Batches(Dataset data, int batchSize, EpochOrder epochOrder, boolean dropLast) {
         this.data = Objects.requireNonNull(data, "data");
-        this.generator = Objects.requireNonNull(generator, "generator");
+        this.epochOrder = Objects.requireNonNull(epochOrder, "epochOrder");
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize is " + batchSize + "; it must be 1 or more");
         }
@@ -82,30 +77,15 @@ public final class Batches {
                     + floats + " floats, more than one Java array holds");
         }
         this.batchSize = batchSize;
-        this.seed = seed;
-        this.shuffle = shuffle;
         this.dropLast = dropLast;
         this.sourceLabels = data.rawLabels();
         this.order = new int[data.size()];
+        this.seen = new long[(data.size() + 63) / 64];
         this.images = new float[(int) floats];
         this.labels = new int[batchSize];
         this.indices = new int[batchSize];
         Arrays.fill(labels, -1);
         Arrays.fill(indices, -1);
-    }
-
-    /**
-     * The seed of epoch {@code epoch}'s generator: {@code seed} and {@code epoch} mixed (SplitMix64's finalizer), so
-     * neighbouring epochs and seeds give unrelated streams.
-     */
-    public static long epochSeed(long seed, int epoch) {
-        return mix(mix(seed) ^ mix(0x9E3779B97F4A7C15L * (epoch + 1L)));
-    }
-
-    private static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
     }
 
     /** Starts epoch {@code epoch} (0 or more) from its first batch: draws its order. */
@@ -125,21 +105,26 @@ public final class Batches {
             throw new IllegalArgumentException("firstBatch is " + firstBatch + "; an epoch has "
                     + batchesPerEpoch() + " batches");
         }
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        if (shuffle) {
-            RandomGenerator random = generator.apply(epochSeed(seed, epoch));
-            for (int i = order.length - 1; i > 0; i--) { // Fisher-Yates
-                int j = random.nextInt(i + 1);
-                int swap = order[i];
-                order[i] = order[j];
-                order[j] = swap;
-            }
-        }
+        epochOrder.fill(epoch, order);
+        checkPermutation(epoch);
         this.epoch = epoch;
         this.batch = firstBatch;
         this.cursor = (int) Math.min((long) firstBatch * batchSize, order.length);
+    }
+
+    private void checkPermutation(int epoch) {
+        Arrays.fill(seen, 0L);
+        for (int i = 0; i < order.length; i++) {
+            int index = order[i];
+            if (index < 0 || index >= order.length || (seen[index >>> 6] & (1L << index)) != 0) {
+                this.epoch = -1; // no batches from a broken order
+                throw new IllegalArgumentException("epoch " + epoch + "'s order is not a permutation of the "
+                        + order.length + " samples: position " + i + " holds " + index
+                        + (index < 0 || index >= order.length ? ", out of range" : ", already seen")
+                        + "; an EpochOrder must give each sample index exactly once");
+            }
+            seen[index >>> 6] |= 1L << index;
+        }
     }
 
     /**
@@ -224,10 +209,6 @@ public final class Batches {
 
     public Dataset dataset() {
         return data;
-    }
-
-    public boolean shuffles() {
-        return shuffle;
     }
 
     public boolean dropsLast() {

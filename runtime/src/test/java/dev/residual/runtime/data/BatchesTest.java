@@ -94,7 +94,7 @@ class BatchesTest {
         batches.startEpoch(3);
         int[] expected = new int[50];
         Arrays.setAll(expected, i -> i);
-        SplittableRandom random = new SplittableRandom(Batches.epochSeed(5, 3));
+        SplittableRandom random = new SplittableRandom(EpochOrder.epochSeed(5, 3));
         for (int i = 49; i > 0; i--) {
             int j = random.nextInt(i + 1);
             int swap = expected[i];
@@ -102,16 +102,16 @@ class BatchesTest {
             expected[j] = swap;
         }
         assertArrayEquals(expected, batches.order());
-        assertNotEquals(Batches.epochSeed(5, 3), Batches.epochSeed(5, 4));
-        assertNotEquals(Batches.epochSeed(5, 3), Batches.epochSeed(6, 3));
+        assertNotEquals(EpochOrder.epochSeed(5, 3), EpochOrder.epochSeed(5, 4));
+        assertNotEquals(EpochOrder.epochSeed(5, 3), EpochOrder.epochSeed(6, 3));
     }
 
     @Test
     void aGivenGeneratorIsSeededPerEpochToo() throws IOException {
         Dataset data = dataset(64);
         RandomGeneratorFactory<?> factory = RandomGeneratorFactory.of("L64X128MixRandom");
-        Batches a = new Batches(data, 8, 9, true, false, factory::create);
-        Batches b = new Batches(data, 8, 9, true, false, factory::create);
+        Batches a = new Batches(data, 8, EpochOrder.shuffled(9, factory::create), false);
+        Batches b = new Batches(data, 8, EpochOrder.shuffled(9, factory::create), false);
         int[] order = epochOrder(a, 2);
         assertPermutation(order, 64);
         assertArrayEquals(order, epochOrder(b, 2));
@@ -244,6 +244,23 @@ class BatchesTest {
         assertThrows(IllegalArgumentException.class, () -> batches.startEpoch(0, 5));
         batches.startEpoch(2);
         assertEquals(2, batches.epoch());
+    }
+
+    @Test
+    void anOrderThatIsNotAPermutationIsRejectedBeforeItsFirstBatch() throws IOException {
+        Dataset data = dataset(6);
+        Batches batches = new Batches(data, 4, (epoch, order) -> {
+            Arrays.setAll(order, i -> i);
+            order[5] = epoch == 0 ? 5 : 2; // epoch 1 gives sample 2 twice
+        }, false);
+        batches.startEpoch(0);
+        assertEquals(4, batches.next());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> batches.startEpoch(1));
+        assertEquals("epoch 1's order is not a permutation of the 6 samples: position 5 holds 2, already seen; an "
+                + "EpochOrder must give each sample index exactly once", e.getMessage());
+        assertThrows(IllegalStateException.class, batches::next, "no batch from the broken order");
+        Batches outOfRange = new Batches(data, 4, (epoch, order) -> Arrays.fill(order, 6), false);
+        assertThrows(IllegalArgumentException.class, () -> outOfRange.startEpoch(0));
     }
 
     @Test

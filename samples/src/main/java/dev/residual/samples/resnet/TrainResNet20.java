@@ -3,7 +3,9 @@ package dev.residual.samples.resnet;
 import dev.residual.runtime.Threads;
 import dev.residual.runtime.data.Batches;
 import dev.residual.runtime.data.Dataset;
+import dev.residual.runtime.data.EpochOrder;
 import dev.residual.runtime.data.Idx;
+import dev.residual.runtime.data.OrderFile;
 import dev.residual.runtime.gemm.Gemm;
 import dev.residual.runtime.loss.SoftmaxCrossEntropy;
 import dev.residual.runtime.optim.Cosine;
@@ -31,16 +33,23 @@ public final class TrainResNet20 {
     private static final String USAGE = """
             usage: train [--epochs 3] [--batch 128] [--lr 0.1] [--seed 1] [--threads N] [--data DIR]
                          [--limit N] [--test-limit N] [--out runs/resnet20] [--resume] [--stop-after E]
+                         [--order FILE | --write-order FILE]
               --data DIR     a folder with Fashion-MNIST's four IDX files (default: Debian's dataset-fashion-mnist,
                              else the bundled 2,000-image subset)
               --limit N      train on the first N images only; --test-limit N evaluates on the first N
               --out DIR      checkpoints (checkpoint.safetensors, resnet20.safetensors), history.csv, curve.png
               --resume       continue from DIR/checkpoint.safetensors
-              --stop-after E stop after epoch E (the schedule still spans --epochs); resume later""";
+              --stop-after E stop after epoch E (the schedule still spans --epochs); resume later
+              --order FILE   visit the training images in FILE's orders instead of shuffling with --seed: one
+                             permutation per epoch, little-endian int64 indices (train_resnet20.py --write-order
+                             writes PyTorch's), to compare two programs on the same batches
+              --write-order FILE
+                             write the orders --seed gives for --epochs to FILE (for train_resnet20.py --order)
+                             and stop without training""";
 
     /** What a run is asked to do. */
     record Settings(int epochs, int batch, double lr, long seed, int threads, Path data, int limit,
-                    int testLimit, Path out, boolean resume, int stopAfter) {}
+                    int testLimit, Path out, boolean resume, int stopAfter, Path order, Path writeOrder) {}
 
     /** What a run measured: the final test accuracy, throughput, wall time, and the loss of every step run. */
     record Result(double testAccuracy, double imagesPerSecond, double seconds, List<Double> losses) {}
@@ -60,9 +69,18 @@ public final class TrainResNet20 {
                     options.integer("--test-limit", Idx.ALL, 1, Idx.ALL),
                     options.path("--out", Path.of("runs", "resnet20")),
                     options.flag("--resume"),
-                    options.integer("--stop-after", Integer.MAX_VALUE, 1, Integer.MAX_VALUE));
+                    options.integer("--stop-after", Integer.MAX_VALUE, 1, Integer.MAX_VALUE),
+                    options.path("--order", null),
+                    options.path("--write-order", null));
             options.done();
-            run(settings, System.out);
+            if (settings.order() != null && settings.writeOrder() != null) {
+                throw new IllegalArgumentException("--order and --write-order exclude each other");
+            }
+            if (settings.writeOrder() != null) {
+                writeOrder(settings, System.out);
+            } else {
+                run(settings, System.out);
+            }
         });
     }
 
@@ -82,7 +100,7 @@ public final class TrainResNet20 {
         Files.createDirectories(s.out());
         Path checkpoint = s.out().resolve("checkpoint.safetensors");
         try (ResNet20Net model = new ResNet20Net(gemm, s.seed())) {
-            Batches batches = new Batches(train, s.batch(), s.seed(), true);
+            Batches batches = new Batches(train, s.batch(), epochOrder(s, train.size()), false);
             long totalSteps = (long) s.epochs() * batches.batchesPerEpoch();
             useRecipe(model, s.lr(), totalSteps);
             History history = new History();
@@ -121,6 +139,27 @@ public final class TrainResNet20 {
                     s.epochs(), s.batch(), accuracy, imagesPerSecond, seconds);
             return new Result(accuracy, imagesPerSecond, seconds, history.losses());
         }
+    }
+
+    /** Shuffled with the seed, or the orders of {@code --order} when they cover every epoch of the run. */
+    private static EpochOrder epochOrder(Settings s, int samples) throws IOException {
+        if (s.order() == null) {
+            return EpochOrder.shuffled(s.seed());
+        }
+        OrderFile file = OrderFile.read(s.order(), samples);
+        if (file.epochs() < s.epochs()) {
+            throw new IllegalArgumentException("--order " + s.order() + " holds orders for " + file.epochs()
+                    + " epochs; the run has " + s.epochs() + ": write one permutation per epoch");
+        }
+        return file;
+    }
+
+    /** {@code --write-order}: the orders a run with this seed visits, for another program to replay. */
+    static void writeOrder(Settings s, PrintStream out) throws IOException {
+        int samples = FashionMnist.load(s.data(), Dataset.Split.TRAIN, s.limit(), out).size();
+        OrderFile.write(s.writeOrder(), EpochOrder.shuffled(s.seed()), s.epochs(), samples);
+        out.printf(Locale.ROOT, "Wrote %s: the orders of seed %d, %d epochs of %,d images%n", s.writeOrder(), s.seed(),
+                s.epochs(), samples);
     }
 
     /** One epoch; returns the training throughput in images per second (training steps only). */

@@ -31,7 +31,13 @@ class TrainResNet20Test {
     }
 
     private TrainResNet20.Settings settings(int epochs, Path out, boolean resume, int stopAfter) {
-        return new TrainResNet20.Settings(epochs, 64, 0.1, 7, 1, SUBSET, 256, 128, out, resume, stopAfter);
+        return withOrder(epochs, out, resume, stopAfter, null, null);
+    }
+
+    private TrainResNet20.Settings withOrder(int epochs, Path out, boolean resume, int stopAfter, Path order,
+                                             Path writeOrder) {
+        return new TrainResNet20.Settings(epochs, 64, 0.1, 7, 1, SUBSET, 256, 128, out, resume, stopAfter, order,
+                writeOrder);
     }
 
     private static TrainResNet20.Result run(TrainResNet20.Settings settings, ByteArrayOutputStream log)
@@ -67,5 +73,40 @@ class TrainResNet20Test {
         assertEquals(straight.subList(0, 4), firstHalf);
         List<Double> all = run(settings(2, interrupted, true), new ByteArrayOutputStream()).losses();
         assertEquals(straight, all, "epoch 2 after resuming equals epoch 2 of the uninterrupted run");
+    }
+
+    @Test
+    void aWrittenOrderReplaysTheSeedsRunAndAnotherOrderChangesIt() throws IOException {
+        Path orders = temp.resolve("orders.bin");
+        TrainResNet20.writeOrder(withOrder(2, temp.resolve("w"), false, Integer.MAX_VALUE, null, orders),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertEquals(2 * 256 * 8, Files.size(orders), "two epochs of 256 int64 indices");
+        List<Double> seeded = run(settings(2, temp.resolve("seeded"), false), new ByteArrayOutputStream()).losses();
+        List<Double> replayed = run(withOrder(2, temp.resolve("replayed"), false, Integer.MAX_VALUE, orders, null),
+                new ByteArrayOutputStream()).losses();
+        assertEquals(seeded, replayed, "the seed's own orders, read from the file, give the same run");
+
+        byte[] bytes = Files.readAllBytes(orders); // swap epoch 1's images 0 and 100: other first and second batches
+        byte[] first = java.util.Arrays.copyOfRange(bytes, 0, 8);
+        System.arraycopy(bytes, 800, bytes, 0, 8);
+        System.arraycopy(first, 0, bytes, 800, 8);
+        Files.write(orders, bytes);
+        List<Double> swapped = run(withOrder(2, temp.resolve("swapped"), false, Integer.MAX_VALUE, orders, null),
+                new ByteArrayOutputStream()).losses();
+        assertEquals(8, swapped.size());
+        assertTrue(!seeded.get(0).equals(swapped.get(0)), "the file's order is the one trained on");
+    }
+
+    @Test
+    void anOrderFileTooShortForTheRunIsRefusedBeforeTraining() throws IOException {
+        Path orders = temp.resolve("one-epoch.bin");
+        TrainResNet20.writeOrder(withOrder(1, temp.resolve("w"), false, Integer.MAX_VALUE, null, orders),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        Path out = temp.resolve("short");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> run(withOrder(2, out, false, Integer.MAX_VALUE, orders, null), new ByteArrayOutputStream()));
+        assertEquals("--order " + orders + " holds orders for 1 epochs; the run has 2: write one permutation per "
+                + "epoch", e.getMessage());
+        assertTrue(!Files.exists(out.resolve("checkpoint.safetensors")), "nothing trained, nothing written");
     }
 }
