@@ -107,7 +107,12 @@ public final class ModelWriter {
         type.addField(intConstant("INPUT_SIZE", (int) in.size(),
                 "Floats per input sample: " + (in.sequence() ? Javadocs.tokens(in) : in) + "."));
         type.addField(intConstant("OUTPUT_SIZE", (int) out.size(), "Floats per output sample: " + out + "."));
-        shape(type, "INPUT", "The input's", in);
+        if (in.sequence()) { // a sequence model reads one token id per position
+            type.addField(intConstant("INPUT_FEATURES", in.channels(), "The input's values per position: 1, a token id "
+                    + "(the input holds " + Javadocs.tokens(in) + ")."));
+        } else {
+            shape(type, "INPUT", "The input's", in);
+        }
         for (Graph.Layer layer : graph.layers()) {
             shape(type, Names.constant(layer.name()), "Layer {@code " + layer.name() + "}'s output",
                     layer.output().shape());
@@ -121,9 +126,6 @@ public final class ModelWriter {
             type.addField(intConstant(prefix + "_CHANNELS", shape.channels(), owner + " channels" + whole));
             type.addField(intConstant(prefix + "_HEIGHT", shape.height(), owner + " height" + whole));
             type.addField(intConstant(prefix + "_WIDTH", shape.width(), owner + " width" + whole));
-        } else if (shape.sequence() && prefix.equals("INPUT")) {
-            type.addField(intConstant(prefix + "_FEATURES", shape.channels(), "The input's values per position: 1, "
-                    + "a token id (the input holds " + Javadocs.tokens(shape) + ")."));
         } else {
             type.addField(intConstant(prefix + "_FEATURES", shape.channels(), owner
                     + (shape.sequence() ? " features per position (" : " features (") + shape + ")."));

@@ -114,6 +114,8 @@ public final class TrainResNet20 {
             }
             out.printf(Locale.ROOT, "ResNet-20: %,d parameters; %,d training and %,d test images; batch %d; %s%n",
                     ResNet20Net.PARAMETER_COUNT, train.size(), test.size(), s.batch(), gemm.describe());
+            out.printf(Locale.ROOT, "Data order: %s%n", s.order() == null
+                    ? "a fresh shuffle per epoch from seed " + s.seed() : "the orders in " + s.order());
             double imagesPerSecond = 0;
             double accuracy = Double.NaN;
             int lastEpoch = Math.min(s.epochs(), s.stopAfter());
