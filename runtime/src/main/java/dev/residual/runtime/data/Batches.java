@@ -50,7 +50,7 @@ public final class Batches {
     /** Slots holding samples; those past it hold zeros and -1. */
     private int filled;
 
-    /** Batches that keep a partial last batch, shuffled with {@link EpochOrder#shuffled(long)} when {@code shuffle}. */
+    /** Batches that keep a partial last batch, shuffled ({@link EpochOrder#shuffled(long)}) when {@code shuffle}. */
     public Batches(Dataset data, int batchSize, long seed, boolean shuffle) {
         this(data, batchSize, seed, shuffle, false);
     }
@@ -105,6 +105,7 @@ public final class Batches {
             throw new IllegalArgumentException("firstBatch is " + firstBatch + "; an epoch has "
                     + batchesPerEpoch() + " batches");
         }
+        this.epoch = -1; // until the new order is in place and checked: no batch from a half-written one
         epochOrder.fill(epoch, order);
         checkPermutation(epoch);
         this.epoch = epoch;
@@ -117,7 +118,6 @@ public final class Batches {
         for (int i = 0; i < order.length; i++) {
             int index = order[i];
             if (index < 0 || index >= order.length || (seen[index >>> 6] & (1L << index)) != 0) {
-                this.epoch = -1; // no batches from a broken order
                 throw new IllegalArgumentException("epoch " + epoch + "'s order is not a permutation of the "
                         + order.length + " samples: position " + i + " holds " + index
                         + (index < 0 || index >= order.length ? ", out of range" : ", already seen")
