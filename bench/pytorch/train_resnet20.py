@@ -16,6 +16,9 @@ Two options swap data orders with `./residual train`, to tell the data order's e
                            stops; `./residual train --order FILE` trains on them
   --order FILE             trains on FILE's orders instead (e.g. from `./residual train --write-order FILE`)
 
+  --init FILE              starts from the weights and running statistics in FILE instead of PyTorch's
+                           initialization from --seed (e.g. `./residual train --write-init FILE`'s)
+
 Two options cross the frameworks, since both use the same tensor names:
   --save FILE              writes the trained weights; `./residual classify --weights FILE --count 10000` evaluates
                            them with the generated code
@@ -39,7 +42,7 @@ import torch.nn.functional as F
 DATA = "/usr/share/datasets/fashion-mnist"
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "samples", "src", "test", "python"))
-from make_golden import write_safetensors  # noqa: E402  (the golden data's writer: one safetensors writer)
+from make_golden import read_safetensors, write_safetensors  # noqa: E402  (the golden data's reader and writer)
 
 
 def idx(path):
@@ -147,6 +150,8 @@ def main():
                                           "in the form of the history.csv that ./residual train writes")
     parser.add_argument("--order", help="visit the training images in this file's orders (one permutation per epoch, "
                                         "little-endian int64) instead of drawing them with --seed")
+    parser.add_argument("--init", help="start from the weights in this safetensors file (PyTorch names) instead of "
+                                       "PyTorch's initialization from --seed")
     parser.add_argument("--write-order", help="write the orders --seed draws for --epochs to this file and stop")
     parser.add_argument("--checkpoint-after", nargs=2, metavar=("EPOCH", "DIR"),
                         help="write DIR/checkpoint.safetensors after this epoch, for ./residual train --resume")
@@ -157,6 +162,13 @@ def main():
     train_x, train_y = load("train", args.limit)
     test_x, test_y = load("t10k", 10000)
     model = ResNet20()
+    if args.init:
+        tensors, _ = read_safetensors(args.init)
+        state = weights(model)
+        if sorted(tensors) != sorted(state):
+            sys.exit(f"--init {args.init}: its tensors are not ResNet-20's: missing {sorted(set(state) - set(tensors))}, "
+                     f"unexpected {sorted(set(tensors) - set(state))}")
+        model.load_state_dict({k: v.to(torch.float32) for k, v in tensors.items()}, strict=False)
     steps_per_epoch = math.ceil(len(train_y) / args.batch)
     total = args.epochs * steps_per_epoch
     optimizer, schedule = recipe(model, args.lr, total)

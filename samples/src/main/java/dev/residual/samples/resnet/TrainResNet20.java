@@ -33,7 +33,7 @@ public final class TrainResNet20 {
     private static final String USAGE = """
             usage: train [--epochs 3] [--batch 128] [--lr 0.1] [--seed 1] [--threads N] [--data DIR]
                          [--limit N] [--test-limit N] [--out runs/resnet20] [--resume] [--stop-after E]
-                         [--order FILE | --write-order FILE]
+                         [--order FILE | --write-order FILE] [--write-init FILE]
               --data DIR     a folder with Fashion-MNIST's four IDX files (default: Debian's dataset-fashion-mnist,
                              else the bundled 2,000-image subset)
               --limit N      train on the first N images only; --test-limit N evaluates on the first N
@@ -45,11 +45,14 @@ public final class TrainResNet20 {
                              writes PyTorch's), to compare two programs on the same batches
               --write-order FILE
                              write the orders --seed gives for --epochs to FILE (for train_resnet20.py --order)
-                             and stop without training""";
+                             and stop without training
+              --write-init FILE
+                             write the initial weights --seed gives to FILE (safetensors, PyTorch's names; for
+                             train_resnet20.py --init) and stop without training""";
 
     /** What a run is asked to do. */
     record Settings(int epochs, int batch, double lr, long seed, int threads, Path data, int limit,
-                    int testLimit, Path out, boolean resume, int stopAfter, Path order, Path writeOrder) {}
+                    int testLimit, Path out, boolean resume, int stopAfter, Path order, Path writeOrder, Path writeInit) {}
 
     /** What a run measured: the final test accuracy, throughput, wall time, and the loss of every step run. */
     record Result(double testAccuracy, double imagesPerSecond, double seconds, List<Double> losses) {}
@@ -71,13 +74,14 @@ public final class TrainResNet20 {
                     options.flag("--resume"),
                     options.integer("--stop-after", Integer.MAX_VALUE, 1, Integer.MAX_VALUE),
                     options.path("--order", null),
-                    options.path("--write-order", null));
+                    options.path("--write-order", null),
+                    options.path("--write-init", null));
             options.done();
             if (settings.order() != null && settings.writeOrder() != null) {
                 throw new IllegalArgumentException("--order and --write-order exclude each other");
             }
-            if (settings.writeOrder() != null) {
-                writeOrder(settings, System.out);
+            if (settings.writeOrder() != null || settings.writeInit() != null) {
+                writeStart(settings, System.out);
             } else {
                 run(settings, System.out);
             }
@@ -156,12 +160,23 @@ public final class TrainResNet20 {
         return file;
     }
 
-    /** {@code --write-order}: the orders a run with this seed visits, for another program to replay. */
-    static void writeOrder(Settings s, PrintStream out) throws IOException {
-        int samples = FashionMnist.load(s.data(), Dataset.Split.TRAIN, s.limit(), out).size();
-        OrderFile.write(s.writeOrder(), EpochOrder.shuffled(s.seed()), s.epochs(), samples);
-        out.printf(Locale.ROOT, "Wrote %s: the orders of seed %d, %d epochs of %,d images%n", s.writeOrder(), s.seed(),
-                s.epochs(), samples);
+    /**
+     * {@code --write-order} and {@code --write-init}: the orders a run with this seed visits and the weights it starts
+     * from, for another program to replay.
+     */
+    static void writeStart(Settings s, PrintStream out) throws IOException {
+        if (s.writeOrder() != null) {
+            int samples = FashionMnist.load(s.data(), Dataset.Split.TRAIN, s.limit(), out).size();
+            OrderFile.write(s.writeOrder(), EpochOrder.shuffled(s.seed()), s.epochs(), samples);
+            out.printf(Locale.ROOT, "Wrote %s: the orders of seed %d, %d epochs of %,d images%n", s.writeOrder(),
+                    s.seed(), s.epochs(), samples);
+        }
+        if (s.writeInit() != null) {
+            try (ResNet20Net model = new ResNet20Net(Threads.gemm(1), s.seed())) {
+                model.save(s.writeInit());
+            }
+            out.printf(Locale.ROOT, "Wrote %s: the initial weights of seed %d%n", s.writeInit(), s.seed());
+        }
     }
 
     /** One epoch; returns the training throughput in images per second (training steps only). */

@@ -1,14 +1,19 @@
 package dev.residual.samples.resnet;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.residual.runtime.Tensor;
+import dev.residual.runtime.Threads;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,7 +42,7 @@ class TrainResNet20Test {
     private TrainResNet20.Settings withOrder(int epochs, Path out, boolean resume, int stopAfter, Path order,
                                              Path writeOrder) {
         return new TrainResNet20.Settings(epochs, 64, 0.1, 7, 1, SUBSET, 256, 128, out, resume, stopAfter, order,
-                writeOrder);
+                writeOrder, null);
     }
 
     private static TrainResNet20.Result run(TrainResNet20.Settings settings, ByteArrayOutputStream log)
@@ -78,7 +83,7 @@ class TrainResNet20Test {
     @Test
     void aWrittenOrderReplaysTheSeedsRunAndAnotherOrderChangesIt() throws IOException {
         Path orders = temp.resolve("orders.bin");
-        TrainResNet20.writeOrder(withOrder(2, temp.resolve("w"), false, Integer.MAX_VALUE, null, orders),
+        TrainResNet20.writeStart(withOrder(2, temp.resolve("w"), false, Integer.MAX_VALUE, null, orders),
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         assertEquals(2 * 256 * 8, Files.size(orders), "two epochs of 256 int64 indices");
         List<Double> seeded = run(settings(2, temp.resolve("seeded"), false), new ByteArrayOutputStream()).losses();
@@ -87,7 +92,7 @@ class TrainResNet20Test {
         assertEquals(seeded, replayed, "the seed's own orders, read from the file, give the same run");
 
         byte[] bytes = Files.readAllBytes(orders); // swap epoch 1's images 0 and 100: other first and second batches
-        byte[] first = java.util.Arrays.copyOfRange(bytes, 0, 8);
+        byte[] first = Arrays.copyOfRange(bytes, 0, 8);
         System.arraycopy(bytes, 800, bytes, 0, 8);
         System.arraycopy(first, 0, bytes, 800, 8);
         Files.write(orders, bytes);
@@ -100,13 +105,31 @@ class TrainResNet20Test {
     @Test
     void anOrderFileTooShortForTheRunIsRefusedBeforeTraining() throws IOException {
         Path orders = temp.resolve("one-epoch.bin");
-        TrainResNet20.writeOrder(withOrder(1, temp.resolve("w"), false, Integer.MAX_VALUE, null, orders),
+        TrainResNet20.writeStart(withOrder(1, temp.resolve("w"), false, Integer.MAX_VALUE, null, orders),
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         Path out = temp.resolve("short");
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> run(withOrder(2, out, false, Integer.MAX_VALUE, orders, null), new ByteArrayOutputStream()));
         assertEquals("--order " + orders + " holds orders for 1 epochs; the run has 2: write one permutation per "
                 + "epoch", e.getMessage());
         assertTrue(!Files.exists(out.resolve("checkpoint.safetensors")), "nothing trained, nothing written");
+    }
+
+    @Test
+    void writtenInitialWeightsAreTheSeedsModel() throws IOException {
+        Path init = temp.resolve("init.safetensors");
+        TrainResNet20.writeStart(new TrainResNet20.Settings(1, 64, 0.1, 7, 1, SUBSET, 256, 128, temp.resolve("w"),
+                false, Integer.MAX_VALUE, null, null, init), new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8));
+        try (ResNet20Net seeded = new ResNet20Net(Threads.gemm(1), 7);
+             ResNet20Net loaded = new ResNet20Net(Threads.gemm(1), 8)) {
+            String name = "stage2.0.conv1.0.weight";
+            assertTrue(!Arrays.equals(seeded.tensor(name).toArray(), loaded.tensor(name).toArray()),
+                    "seeds 7 and 8 start apart");
+            loaded.load(init);
+            for (Tensor tensor : seeded.stateDict()) {
+                assertArrayEquals(tensor.toArray(), loaded.tensor(tensor.name()).toArray(), tensor.name());
+            }
+        }
     }
 }
