@@ -80,7 +80,7 @@ public final class Batches {
         this.dropLast = dropLast;
         this.sourceLabels = data.rawLabels();
         this.order = new int[data.size()];
-        this.seen = new long[(data.size() + 63) / 64];
+        this.seen = Permutation.seenSet(data.size());
         this.images = new float[(int) floats];
         this.labels = new int[batchSize];
         this.indices = new int[batchSize];
@@ -114,16 +114,13 @@ public final class Batches {
     }
 
     private void checkPermutation(int epoch) {
-        Arrays.fill(seen, 0L);
-        for (int i = 0; i < order.length; i++) {
+        int i = Permutation.firstBreak(order, 0, order.length, seen);
+        if (i >= 0) {
             int index = order[i];
-            if (index < 0 || index >= order.length || (seen[index >>> 6] & (1L << index)) != 0) {
-                throw new IllegalArgumentException("epoch " + epoch + "'s order is not a permutation of the "
-                        + order.length + " samples: position " + i + " holds " + index
-                        + (index < 0 || index >= order.length ? ", out of range" : ", already seen")
-                        + "; an EpochOrder must give each sample index exactly once");
-            }
-            seen[index >>> 6] |= 1L << index;
+            throw new IllegalArgumentException("epoch " + epoch + "'s order is not a permutation of the "
+                    + order.length + " samples: position " + i + " holds " + index
+                    + (index < 0 || index >= order.length ? ", out of range" : ", already seen")
+                    + "; an EpochOrder must give each sample index exactly once");
         }
     }
 

@@ -7,7 +7,6 @@ import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -59,18 +58,18 @@ public final class OrderFile implements EpochOrder {
         }
         LongBuffer indices = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer();
         int[] orders = new int[indices.remaining()];
-        boolean[] seen = new boolean[samples];
-        for (int epoch = 0, at = 0; at < orders.length; epoch++) {
-            Arrays.fill(seen, false);
-            for (int i = 0; i < samples; i++, at++) {
-                long index = indices.get(at);
-                if (index < 0 || index >= samples || seen[(int) index]) {
-                    throw new IOException(file + ": epoch " + epoch + " is not a permutation of 0.." + (samples - 1)
-                            + ": its position " + i + " holds " + index
-                            + (index < 0 || index >= samples ? ", out of range" : ", a second time"));
-                }
-                seen[(int) index] = true;
-                orders[at] = (int) index;
+        for (int at = 0; at < orders.length; at++) {
+            long index = indices.get(at);
+            orders[at] = index < 0 || index >= samples ? -1 : (int) index; // -1: out of range, as the check sees it
+        }
+        long[] seen = Permutation.seenSet(samples);
+        for (int epoch = 0; epoch < orders.length / samples; epoch++) {
+            int i = Permutation.firstBreak(orders, epoch * samples, samples, seen);
+            if (i >= 0) {
+                long index = indices.get(epoch * samples + i);
+                throw new IOException(file + ": epoch " + epoch + " is not a permutation of 0.." + (samples - 1)
+                        + ": its position " + i + " holds " + index
+                        + (index < 0 || index >= samples ? ", out of range" : ", a second time"));
             }
         }
         return new OrderFile(file, samples, orders);

@@ -167,7 +167,7 @@ public final class TrainResNet20 {
     static void writeStart(Settings s, PrintStream out) throws IOException {
         if (s.writeOrder() != null) {
             int samples = FashionMnist.load(s.data(), Dataset.Split.TRAIN, s.limit(), out).size();
-            OrderFile.write(s.writeOrder(), EpochOrder.shuffled(s.seed()), s.epochs(), samples);
+            OrderFile.write(s.writeOrder(), epochOrder(s, samples), s.epochs(), samples); // what run() visits
             out.printf(Locale.ROOT, "Wrote %s: the orders of seed %d, %d epochs of %,d images%n", s.writeOrder(),
                     s.seed(), s.epochs(), samples);
         }
