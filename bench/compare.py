@@ -120,11 +120,32 @@ def forward_flops(args):
     return int(output.split("forward_per_sample=")[1].split()[0])
 
 
+def measured_peak(args, warnings):
+    """The machine's fp32 peak on args.threads threads, by bench/peak/fma_peak.c (built here with gcc), or None."""
+    source = os.path.join(HERE, "peak", "fma_peak.c")
+    binary = os.path.join(HERE, "target", "fma_peak")
+    flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+    if not (" avx2" in flags and " fma" in flags):
+        print("# peak: this CPU has no AVX2 and FMA, which bench/peak/fma_peak.c uses; pass --peak", flush=True)
+        return None
+    try:
+        if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source):
+            os.makedirs(os.path.dirname(binary), exist_ok=True)
+            subprocess.run(["gcc", "-O2", "-mavx2", "-mfma", "-pthread", source, "-o", binary], check=True)
+    except (OSError, subprocess.CalledProcessError) as error:
+        print(f"# peak: could not build bench/peak/fma_peak.c ({error}); pass --peak", flush=True)
+        return None
+    output = run_watched(f"fp32 peak (bench/peak/fma_peak.c, {args.threads} threads)", [binary, str(args.threads)],
+                         warnings)
+    return float(output.split("gflops=")[1].split()[0])
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--model", choices=("resnet20", "resnet56", "charmodel"), default="resnet20")
-    parser.add_argument("--peak", type=float, default=231.0, help="the machine's fp32 peak, GFLOP/s")
+    parser.add_argument("--peak", type=float,
+                        help="the machine's fp32 peak, GFLOP/s (default: measured by bench/peak/fma_peak.c)")
     parser.add_argument("--jar", default=os.path.join(HERE, "target", "benchmarks.jar"))
     parser.add_argument("--java", default="java")
     parser.add_argument("--python", default="/usr/bin/python3")
@@ -132,10 +153,15 @@ def main():
     parser.add_argument("--reps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
     args = parser.parse_args()
+    warnings = []
+    peak_source = "given"
+    if args.peak is None:
+        args.peak, peak_source = measured_peak(args, warnings), "measured by bench/peak/fma_peak.c"
+        if args.peak is None:
+            args.peak, peak_source = 231.0, "shared/DESIGN.md's figure, not measured here"
 
     print(f"# compare {args.model}, {args.threads} threads, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
-          f"{platform.node()} ({os.cpu_count()} CPUs), peak {args.peak:g} GFLOP/s", flush=True)
-    warnings = []
+          f"{platform.node()} ({os.cpu_count()} CPUs), peak {args.peak:g} GFLOP/s ({peak_source})", flush=True)
     times = {}
     transformer = args.model == "charmodel"
     times.update(jmh(args, "forward", "1,32" if transformer else "1,64,128", warnings))
