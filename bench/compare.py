@@ -12,6 +12,7 @@ and for --model charmodel (the Transformer; batch 32 unless the name ends in _b1
 speedup = peer median time / generated median time. Run through bench/compare.sh (which builds first).
 """
 import argparse
+import collections
 import datetime
 import json
 import os
@@ -73,8 +74,13 @@ def batch_of(workload):
     return int(workload.split("_b")[1])
 
 
+class Timing(collections.namedtuple("Timing", "ms step_bytes jvm_bytes", defaults=(None, None))):
+    """A peer's median ms for a workload; for the JVM peers also the bytes one call allocates on the threads that run
+    it (bench StepAllocation) and JMH's gc.alloc.rate.norm (every thread of the JVM, per call)."""
+
+
 def jmh(args, method, batches, warnings):
-    """Median ms and allocation (B/op) per (engine, workload) from one JMH run of <Benchmark>.<method>."""
+    """Median ms and allocation per (engine, workload) from one JMH run of <Benchmark>.<method>."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
         path = out.name
     benchmark, model = ("CharModelBenchmark", []) if args.model == "charmodel" else \
@@ -83,16 +89,23 @@ def jmh(args, method, batches, warnings):
                "-p", f"batch={batches}", "-p", f"threads={args.threads}",
                "-p", "engine=generated,interpreter", "-bm", "sample", "-tu", "ms", "-prof", "gc",
                "-rf", "json", "-rff", path] + args.jmh_options.split()
-    run_watched(f"JMH {benchmark}.{method} (generated, interpreter)", command, warnings)
+    output = run_watched(f"JMH {benchmark}.{method} (generated, interpreter)", command, warnings)
     with open(path) as f:
         results = json.load(f)
     os.unlink(path)
+    step_bytes = {}
+    for line in output.splitlines():
+        if "STEP_ALLOC " in line:  # JMH may print the fork's line after its own "Iteration N: "
+            fields = dict(field.split("=", 1) for field in line.split("STEP_ALLOC ", 1)[1].split())
+            params = dict(pair.split("=", 1) for pair in fields["params"].split(","))
+            step_bytes[(params["engine"], params["batch"])] = float(fields["bytes_per_call"])
     times = {}
     for result in results:
         params = result["params"]
         workload = workload_name(args.model, method, params["batch"])
-        alloc = result.get("secondaryMetrics", {}).get("gc.alloc.rate.norm", {}).get("score")
-        times[(params["engine"], workload)] = (result["primaryMetric"]["scorePercentiles"]["50.0"], alloc)
+        jvm = result.get("secondaryMetrics", {}).get("gc.alloc.rate.norm", {}).get("score")
+        times[(params["engine"], workload)] = Timing(result["primaryMetric"]["scorePercentiles"]["50.0"],
+                                                     step_bytes.get((params["engine"], params["batch"])), jvm)
     return times
 
 
@@ -110,7 +123,7 @@ def pytorch(args, warnings):
             print(line)
         if line.startswith("TIME "):
             fields = dict(field.split("=", 1) for field in line.split()[1:])
-            times[(fields["peer"], fields["workload"])] = (float(fields["median_ms"]), None)
+            times[(fields["peer"], fields["workload"])] = Timing(float(fields["median_ms"]))
     return times
 
 
@@ -175,28 +188,35 @@ def main():
     print(f"{'workload':<{width}} {'generated ms':>13} {'B/op':>9} {'GFLOP/s':>8} {'% peak':>7} {'interpreter ms':>15} "
           f"{'B/op':>9} {'PyTorch ms':>11} {'TorchScript ms':>15}")
     for workload in workloads:
-        generated, alloc = times[("generated", workload)]
-        interp, interp_alloc = times.get(("interpreter", workload), (None, None))
+        generated = times[("generated", workload)]
+        interp = times.get(("interpreter", workload), Timing(None))
         batch = batch_of(workload)
         # A training step is counted as 3 forward passes: forward, input gradients, weight gradients.
         work = flops * batch * (3 if workload.startswith("train") else 1)
-        gflops = work / (generated / 1000) / 1e9
+        gflops = work / (generated.ms / 1000) / 1e9
 
         def cell(peer, width):
             value = times.get((peer, workload))
-            return f"{value[0]:>{width}.2f}" if value else f"{'—':>{width}}"
+            return f"{value.ms:>{width}.2f}" if value else f"{'—':>{width}}"
 
         def bytes_cell(value):
             return f"{value:>9.0f}" if value is not None else f"{'—':>9}"
-        print(f"{workload:<{width}} {generated:>13.2f} {bytes_cell(alloc)} {gflops:>8.1f} {gflops / args.peak * 100:>6.1f}% "
-              f"{cell('interpreter', 15)} {bytes_cell(interp_alloc)} {cell('pytorch_eager', 11)} "
-              f"{cell('torchscript', 15)}")
+        print(f"{workload:<{width}} {generated.ms:>13.2f} {bytes_cell(generated.step_bytes)} {gflops:>8.1f} "
+              f"{gflops / args.peak * 100:>6.1f}% {cell('interpreter', 15)} {bytes_cell(interp.step_bytes)} "
+              f"{cell('pytorch_eager', 11)} {cell('torchscript', 15)}")
+    print()
+    print("B/op: what one call allocates on the threads that run it (the caller and the residual-ops workers, "
+          "measurement iterations only).")
+    print("JMH's gc.alloc.rate.norm, every thread of the JVM per call, JMH's own included: " + ", ".join(
+        f"{workload} {times[('generated', workload)].jvm_bytes or 0:.0f} / "
+        f"{times.get(('interpreter', workload), Timing(None)).jvm_bytes or 0:.0f}" for workload in workloads)
+          + " (generated / interpreter)")
     print()
     for workload in workloads:
-        generated = times[("generated", workload)][0]
+        generated = times[("generated", workload)].ms
         for peer in PEERS:
             if (peer, workload) in times:
-                print(f"RATIO workload={workload} peer={peer} speedup={times[(peer, workload)][0] / generated:.2f}")
+                print(f"RATIO workload={workload} peer={peer} speedup={times[(peer, workload)].ms / generated:.2f}")
     for warning in warnings:
         print(warning)
 

@@ -67,13 +67,18 @@ public class CharModelBenchmark {
     }
 
     @Benchmark
-    public float[] forward() {
+    public float[] forward(StepAllocation allocation) {
+        long mark = allocation.mark();
         model.forward(batch, tokens, logits);
+        allocation.count(mark);
         return logits;
     }
 
     @Benchmark
-    public float trainStep() {
-        return model.trainStep(batch, tokens, next);
+    public float trainStep(StepAllocation allocation) {
+        long mark = allocation.mark();
+        float loss = model.trainStep(batch, tokens, next);
+        allocation.count(mark);
+        return loss;
     }
 }

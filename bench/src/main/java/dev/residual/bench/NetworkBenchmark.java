@@ -19,7 +19,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * ResNet-20 and ResNet-56 (W1/W3), generated code against the interpreter of the same graph: inference and a full
  * training step (forward, cross-entropy, backward, SGD update) per batch size. Run with {@code -prof gc} for the
- * allocation per operation (generated: 0 B/op from the step itself). The issue's set: forward at batch 1, 64, 128,
+ * allocation per operation of the whole JVM, and {@link StepAllocation} for the step's own (generated: 0 B). The issue's set: forward at batch 1, 64, 128,
  * the training step at 64 and 128:
  *
  * <pre>
@@ -74,13 +74,18 @@ public class NetworkBenchmark {
     }
 
     @Benchmark
-    public float[] forward() {
+    public float[] forward(StepAllocation allocation) {
+        long mark = allocation.mark();
         runner.forward(batch, images, logits);
+        allocation.count(mark);
         return logits;
     }
 
     @Benchmark
-    public float trainStep() {
-        return runner.trainStep(batch, images, labels);
+    public float trainStep(StepAllocation allocation) {
+        long mark = allocation.mark();
+        float loss = runner.trainStep(batch, images, labels);
+        allocation.count(mark);
+        return loss;
     }
 }
