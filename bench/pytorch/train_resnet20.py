@@ -18,6 +18,8 @@ Two options swap data orders with `./residual train`, to tell the data order's e
 
   --init FILE              starts from the weights and running statistics in FILE instead of PyTorch's
                            initialization from --seed (e.g. `./residual train --write-init FILE`'s)
+  --write-init FILE        writes PyTorch's initial weights and running statistics for --seed and stops;
+                           `./residual train --init FILE` starts from them
 
 Two options cross the frameworks, since both use the same tensor names:
   --save FILE              writes the trained weights; `./residual classify --weights FILE --count 10000` evaluates
@@ -153,9 +155,12 @@ def main():
     parser.add_argument("--init", help="start from the weights in this safetensors file (PyTorch names) instead of "
                                        "PyTorch's initialization from --seed")
     parser.add_argument("--write-order", help="write the orders --seed draws for --epochs to this file and stop")
+    parser.add_argument("--write-init", help="write the initial weights --seed gives to this safetensors file and stop")
     parser.add_argument("--checkpoint-after", nargs=2, metavar=("EPOCH", "DIR"),
                         help="write DIR/checkpoint.safetensors after this epoch, for ./residual train --resume")
     args = parser.parse_args()
+    if args.init and args.write_init:
+        parser.error("--init and --write-init exclude each other")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     started = time.time()
@@ -169,6 +174,10 @@ def main():
             sys.exit(f"--init {args.init}: its tensors are not ResNet-20's: missing {sorted(set(state) - set(tensors))}, "
                      f"unexpected {sorted(set(tensors) - set(state))}")
         model.load_state_dict({k: v.to(torch.float32) for k, v in tensors.items()}, strict=False)
+    if args.write_init:
+        write_safetensors(args.write_init, weights(model))
+        print(f"wrote {args.write_init}: the initial weights of seed {args.seed}")
+        return
     steps_per_epoch = math.ceil(len(train_y) / args.batch)
     total = args.epochs * steps_per_epoch
     optimizer, schedule = recipe(model, args.lr, total)

@@ -1,6 +1,7 @@
 package dev.residual.samples.resnet;
 
 import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -85,9 +86,17 @@ public final class Options {
             System.err.println(name + ": " + e.getMessage());
             System.exit(2);
         } catch (IOException e) {
-            System.err.println(name + ": " + e.getMessage());
+            System.err.println(name + ": " + describe(e));
             System.exit(1);
         }
+    }
+
+    /** The message of an I/O error; for a missing file, whose message is only its path, what is wrong with it. */
+    static String describe(IOException e) {
+        if (e instanceof NoSuchFileException missing) {
+            return missing.getFile() + ": no such file (check the path given on the command line)";
+        }
+        return e.getMessage();
     }
 
     /** Fails on anything not consumed. */

@@ -33,7 +33,7 @@ public final class TrainResNet20 {
     private static final String USAGE = """
             usage: train [--epochs 3] [--batch 128] [--lr 0.1] [--seed 1] [--threads N] [--data DIR]
                          [--limit N] [--test-limit N] [--out runs/resnet20] [--resume] [--stop-after E]
-                         [--order FILE | --write-order FILE] [--write-init FILE]
+                         [--order FILE | --write-order FILE] [--init FILE | --write-init FILE]
               --data DIR     a folder with Fashion-MNIST's four IDX files (default: Debian's dataset-fashion-mnist,
                              else the bundled 2,000-image subset)
               --limit N      train on the first N images only; --test-limit N evaluates on the first N
@@ -46,13 +46,29 @@ public final class TrainResNet20 {
               --write-order FILE
                              write the orders --seed gives for --epochs to FILE (for train_resnet20.py --order)
                              and stop without training
+              --init FILE    start from the weights and running statistics in FILE (safetensors, PyTorch's names,
+                             e.g. train_resnet20.py --write-init's) instead of initializing them from --seed
               --write-init FILE
                              write the initial weights --seed gives to FILE (safetensors, PyTorch's names; for
                              train_resnet20.py --init) and stop without training""";
 
-    /** What a run is asked to do. */
+    /** What a run is asked to do; options that exclude each other are refused here. */
     record Settings(int epochs, int batch, double lr, long seed, int threads, Path data, int limit,
-                    int testLimit, Path out, boolean resume, int stopAfter, Path order, Path writeOrder, Path writeInit) {}
+                    int testLimit, Path out, boolean resume, int stopAfter, Path order, Path writeOrder, Path writeInit,
+                    Path init) {
+        Settings {
+            if (order != null && writeOrder != null) {
+                throw new IllegalArgumentException("--order and --write-order exclude each other");
+            }
+            if (init != null && writeInit != null) {
+                throw new IllegalArgumentException("--init and --write-init exclude each other");
+            }
+            if (init != null && resume) {
+                throw new IllegalArgumentException("--init and --resume exclude each other: a resumed run continues "
+                        + "from its checkpoint's weights");
+            }
+        }
+    }
 
     /** What a run measured: the final test accuracy, throughput, wall time, and the loss of every step run. */
     record Result(double testAccuracy, double imagesPerSecond, double seconds, List<Double> losses) {}
@@ -75,11 +91,9 @@ public final class TrainResNet20 {
                     options.integer("--stop-after", Integer.MAX_VALUE, 1, Integer.MAX_VALUE),
                     options.path("--order", null),
                     options.path("--write-order", null),
-                    options.path("--write-init", null));
+                    options.path("--write-init", null),
+                    options.path("--init", null));
             options.done();
-            if (settings.order() != null && settings.writeOrder() != null) {
-                throw new IllegalArgumentException("--order and --write-order exclude each other");
-            }
             if (settings.writeOrder() != null || settings.writeInit() != null) {
                 writeStart(settings, System.out);
             } else {
@@ -107,6 +121,9 @@ public final class TrainResNet20 {
             Batches batches = new Batches(train, s.batch(), epochOrder(s, train.size()), false);
             long totalSteps = (long) s.epochs() * batches.batchesPerEpoch();
             useRecipe(model, s.lr(), totalSteps);
+            if (s.init() != null) {
+                model.load(s.init()); // checked whole before anything is copied
+            }
             History history = new History();
             int firstEpoch = 0;
             if (s.resume()) {
@@ -118,8 +135,9 @@ public final class TrainResNet20 {
             }
             out.printf(Locale.ROOT, "ResNet-20: %,d parameters; %,d training and %,d test images; batch %d; %s%n",
                     ResNet20Net.PARAMETER_COUNT, train.size(), test.size(), s.batch(), gemm.describe());
-            out.printf(Locale.ROOT, "Data order: %s%n", s.order() == null
-                    ? "a fresh shuffle per epoch from seed " + s.seed() : "the orders in " + s.order());
+            out.printf(Locale.ROOT, "Initial weights: %s; data order: %s%n",
+                    s.init() == null ? "from seed " + s.seed() : "the weights in " + s.init(),
+                    s.order() == null ? "a fresh shuffle per epoch from seed " + s.seed() : "the orders in " + s.order());
             double imagesPerSecond = 0;
             double accuracy = Double.NaN;
             int lastEpoch = Math.min(s.epochs(), s.stopAfter());

@@ -2,6 +2,7 @@ package dev.residual.samples.resnet;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,7 +43,7 @@ class TrainResNet20Test {
     private TrainResNet20.Settings withOrder(int epochs, Path out, boolean resume, int stopAfter, Path order,
                                              Path writeOrder) {
         return new TrainResNet20.Settings(epochs, 64, 0.1, 7, 1, SUBSET, 256, 128, out, resume, stopAfter, order,
-                writeOrder, null);
+                writeOrder, null, null);
     }
 
     private static TrainResNet20.Result run(TrainResNet20.Settings settings, ByteArrayOutputStream log)
@@ -119,7 +120,7 @@ class TrainResNet20Test {
     void writtenInitialWeightsAreTheSeedsModel() throws IOException {
         Path init = temp.resolve("init.safetensors");
         TrainResNet20.writeStart(new TrainResNet20.Settings(1, 64, 0.1, 7, 1, SUBSET, 256, 128, temp.resolve("w"),
-                false, Integer.MAX_VALUE, null, null, init), new PrintStream(new ByteArrayOutputStream(), true,
+                false, Integer.MAX_VALUE, null, null, init, null), new PrintStream(new ByteArrayOutputStream(), true,
                 StandardCharsets.UTF_8));
         try (ResNet20Net seeded = new ResNet20Net(Threads.gemm(1), 7);
              ResNet20Net loaded = new ResNet20Net(Threads.gemm(1), 8)) {
@@ -131,5 +132,47 @@ class TrainResNet20Test {
                 assertArrayEquals(tensor.toArray(), loaded.tensor(tensor.name()).toArray(), tensor.name());
             }
         }
+    }
+
+    @Test
+    void aRunFromAnotherSeedsWrittenStartIsThatSeedsRun() throws IOException {
+        Path init = temp.resolve("init.safetensors");
+        Path orders = temp.resolve("orders.bin");
+        TrainResNet20.writeStart(new TrainResNet20.Settings(2, 64, 0.1, 7, 1, SUBSET, 256, 128, temp.resolve("w"),
+                false, Integer.MAX_VALUE, null, orders, init, null), new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8));
+        List<Double> seven = run(settings(2, temp.resolve("seven"), false), new ByteArrayOutputStream()).losses();
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        List<Double> replayed = run(new TrainResNet20.Settings(2, 64, 0.1, 8, 1, SUBSET, 256, 128,
+                temp.resolve("eight"), false, Integer.MAX_VALUE, orders, null, null, init), log).losses();
+        assertEquals(seven, replayed, "seed 8 started from seed 7's weights on seed 7's orders is seed 7's run");
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("Initial weights: the weights in " + init),
+                "the run says where its weights came from");
+        List<Double> eight = run(new TrainResNet20.Settings(2, 64, 0.1, 8, 1, SUBSET, 256, 128, temp.resolve("own"),
+                false, Integer.MAX_VALUE, orders, null, null, null), new ByteArrayOutputStream()).losses();
+        assertNotEquals(seven.get(0), eight.get(0), "without the file, seed 8 starts from its own weights");
+    }
+
+    @Test
+    void initialWeightsOfAnotherModelAreRefusedBeforeTraining() throws IOException {
+        Path wrong = temp.resolve("wrong.safetensors");
+        try (ResNet20Net model = new ResNet20Net(Threads.gemm(1), 7)) {
+            model.save(wrong);
+        }
+        byte[] bytes = Files.readAllBytes(wrong);
+        Files.write(wrong, Arrays.copyOf(bytes, bytes.length - 4)); // truncated: the last tensor is short
+        Path out = temp.resolve("refused");
+        assertThrows(IOException.class, () -> run(new TrainResNet20.Settings(1, 64, 0.1, 7, 1, SUBSET, 256, 128,
+                out, false, Integer.MAX_VALUE, null, null, null, wrong), new ByteArrayOutputStream()));
+        assertTrue(!Files.exists(out.resolve("checkpoint.safetensors")), "nothing trained, nothing written");
+    }
+
+    @Test
+    void initialWeightsAndResumeExcludeEachOther() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new TrainResNet20.Settings(1, 64, 0.1, 7, 1, SUBSET, 256, 128, temp, true, Integer.MAX_VALUE,
+                        null, null, null, temp.resolve("init.safetensors")));
+        assertEquals("--init and --resume exclude each other: a resumed run continues from its checkpoint's weights",
+                e.getMessage());
     }
 }
