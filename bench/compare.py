@@ -76,7 +76,8 @@ def batch_of(workload):
 
 class Timing(collections.namedtuple("Timing", "ms step_bytes jvm_bytes", defaults=(None, None))):
     """A peer's median ms for a workload; for the JVM peers also the bytes one call allocates on the threads that run
-    it (bench StepAllocation) and JMH's gc.alloc.rate.norm (every thread of the JVM, per call)."""
+    it (bench StepAllocation: over all measurement iterations, and over the last) and JMH's gc.alloc.rate.norm (every
+    thread of the JVM, per call)."""
 
 
 def jmh(args, method, batches, warnings):
@@ -98,7 +99,8 @@ def jmh(args, method, batches, warnings):
         if "STEP_ALLOC " in line:  # JMH may print the fork's line after its own "Iteration N: "
             fields = dict(field.split("=", 1) for field in line.split("STEP_ALLOC ", 1)[1].split())
             params = dict(pair.split("=", 1) for pair in fields["params"].split(","))
-            step_bytes[(params["engine"], params["batch"])] = float(fields["bytes_per_call"])
+            step_bytes[(params["engine"], params["batch"])] = (float(fields["bytes_per_call"]),
+                                                               float(fields["last_iteration_bytes_per_call"]))
     times = {}
     for result in results:
         params = result["params"]
@@ -200,13 +202,14 @@ def main():
             return f"{value.ms:>{width}.2f}" if value else f"{'—':>{width}}"
 
         def bytes_cell(value):
-            return f"{value:>9.0f}" if value is not None else f"{'—':>9}"
+            """all measurement iterations / the last one"""
+            return f"{f'{value[0]:.0f}/{value[1]:.0f}':>9}" if value is not None else f"{'—':>9}"
         print(f"{workload:<{width}} {generated.ms:>13.2f} {bytes_cell(generated.step_bytes)} {gflops:>8.1f} "
               f"{gflops / args.peak * 100:>6.1f}% {cell('interpreter', 15)} {bytes_cell(interp.step_bytes)} "
               f"{cell('pytorch_eager', 11)} {cell('torchscript', 15)}")
     print()
-    print("B/op: what one call allocates on the threads that run it (the caller and the residual-ops workers, "
-          "measurement iterations only).")
+    print("B/op: what one call allocates on the threads that run it (the caller and the residual-ops workers), over all "
+          "measurement iterations / over the last one, after the JIT has had longest to compile.")
     print("JMH's gc.alloc.rate.norm, every thread of the JVM per call, JMH's own included: " + ", ".join(
         f"{workload} {times[('generated', workload)].jvm_bytes or 0:.0f} / "
         f"{times.get(('interpreter', workload), Timing(None)).jvm_bytes or 0:.0f}" for workload in workloads)

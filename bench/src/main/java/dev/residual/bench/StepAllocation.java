@@ -20,7 +20,12 @@ import org.openjdk.jmh.runner.IterationType;
  * {@code ThreadMXBean}, which does not allocate for a single thread. At the end of the trial it prints one line,
  * which {@code bench/compare.py} reads:
  *
- * <pre>STEP_ALLOC benchmark=&lt;method&gt; params=&lt;k=v,...&gt; calls=&lt;n&gt; bytes_per_call=&lt;x&gt;</pre>
+ * <pre>STEP_ALLOC benchmark=&lt;method&gt; params=&lt;k=v,...&gt; calls=&lt;n&gt; bytes_per_call=&lt;x&gt;
+ *     last_iteration_calls=&lt;n&gt; last_iteration_bytes_per_call=&lt;x&gt;</pre>
+ *
+ * The last measurement iteration is reported apart because a slow workload gets only a few calls of warm-up (a
+ * batch-128 training step takes a second, JMH's warm-up six), so the JIT may still be compiling during the first
+ * measurement iterations, and code not yet compiled by C2 allocates objects that C2's escape analysis removes.
  */
 @State(Scope.Thread)
 public class StepAllocation {
@@ -32,11 +37,15 @@ public class StepAllocation {
     private boolean measuring;
     private long bytes;
     private long calls;
+    private long iterationBytes;
+    private long iterationCalls;
 
     /** Finds the worker threads started so far (during warm-up) and whether this iteration counts. */
     @Setup(Level.Iteration)
     public void startIteration(IterationParams iteration) {
         measuring = iteration.getType() == IterationType.MEASUREMENT;
+        iterationBytes = 0;
+        iterationCalls = 0;
         workers = Thread.getAllStackTraces().keySet().stream()
                 .filter(thread -> thread.getName().startsWith("residual-ops-"))
                 .mapToLong(Thread::threadId).toArray();
@@ -54,8 +63,11 @@ public class StepAllocation {
     /** Counts the call that started at {@code mark}, when this is a measurement iteration. */
     public void count(long mark) {
         if (measuring) {
-            bytes += mark() - mark;
+            long allocated = mark() - mark;
+            bytes += allocated;
             calls++;
+            iterationBytes += allocated;
+            iterationCalls++;
         }
     }
 
@@ -66,7 +78,12 @@ public class StepAllocation {
             values.append(values.isEmpty() ? "" : ",").append(key).append('=').append(params.getParam(key));
         }
         String method = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
-        System.out.printf(java.util.Locale.ROOT, "STEP_ALLOC benchmark=%s params=%s calls=%d bytes_per_call=%.1f%n",
-                method, values, calls, calls == 0 ? 0.0 : (double) bytes / calls);
+        System.out.printf(java.util.Locale.ROOT, "STEP_ALLOC benchmark=%s params=%s calls=%d bytes_per_call=%.1f "
+                + "last_iteration_calls=%d last_iteration_bytes_per_call=%.1f%n", method, values, calls,
+                perCall(bytes, calls), iterationCalls, perCall(iterationBytes, iterationCalls));
+    }
+
+    private static double perCall(long bytes, long calls) {
+        return calls == 0 ? 0.0 : (double) bytes / calls;
     }
 }
