@@ -164,9 +164,7 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     started = time.time()
-    train_x, train_y = load("train", args.limit)
-    test_x, test_y = load("t10k", 10000)
-    model = ResNet20()
+    model = ResNet20()  # first after the seed, so --write-init needs no data; loading the data draws nothing
     if args.init:
         tensors, _ = read_safetensors(args.init)
         state = weights(model)
@@ -178,6 +176,8 @@ def main():
         write_safetensors(args.write_init, weights(model))
         print(f"wrote {args.write_init}: the initial weights of seed {args.seed}")
         return
+    train_x, train_y = load("train", args.limit)
+    test_x, test_y = load("t10k", 10000)
     steps_per_epoch = math.ceil(len(train_y) / args.batch)
     total = args.epochs * steps_per_epoch
     optimizer, schedule = recipe(model, args.lr, total)

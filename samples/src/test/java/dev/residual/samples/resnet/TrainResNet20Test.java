@@ -46,6 +46,13 @@ class TrainResNet20Test {
                 writeOrder, null, null);
     }
 
+    /** A run of seed {@code seed} on the subset, not resumed, with the given order and initial-weight files. */
+    private static TrainResNet20.Settings start(int epochs, long seed, Path out, Path order, Path writeOrder,
+                                                Path writeInit, Path init) {
+        return new TrainResNet20.Settings(epochs, 64, 0.1, seed, 1, SUBSET, 256, 128, out, false, Integer.MAX_VALUE,
+                order, writeOrder, writeInit, init);
+    }
+
     private static TrainResNet20.Result run(TrainResNet20.Settings settings, ByteArrayOutputStream log)
             throws IOException {
         return TrainResNet20.run(settings, new PrintStream(log, true, StandardCharsets.UTF_8));
@@ -119,9 +126,8 @@ class TrainResNet20Test {
     @Test
     void writtenInitialWeightsAreTheSeedsModel() throws IOException {
         Path init = temp.resolve("init.safetensors");
-        TrainResNet20.writeStart(new TrainResNet20.Settings(1, 64, 0.1, 7, 1, SUBSET, 256, 128, temp.resolve("w"),
-                false, Integer.MAX_VALUE, null, null, init, null), new PrintStream(new ByteArrayOutputStream(), true,
-                StandardCharsets.UTF_8));
+        TrainResNet20.writeStart(start(1, 7, temp.resolve("w"), null, null, init, null),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         try (ResNet20Net seeded = new ResNet20Net(Threads.gemm(1), 7);
              ResNet20Net loaded = new ResNet20Net(Threads.gemm(1), 8)) {
             String name = "stage2.0.conv1.0.weight";
@@ -138,23 +144,21 @@ class TrainResNet20Test {
     void aRunFromAnotherSeedsWrittenStartIsThatSeedsRun() throws IOException {
         Path init = temp.resolve("init.safetensors");
         Path orders = temp.resolve("orders.bin");
-        TrainResNet20.writeStart(new TrainResNet20.Settings(2, 64, 0.1, 7, 1, SUBSET, 256, 128, temp.resolve("w"),
-                false, Integer.MAX_VALUE, null, orders, init, null), new PrintStream(new ByteArrayOutputStream(), true,
-                StandardCharsets.UTF_8));
+        TrainResNet20.writeStart(start(2, 7, temp.resolve("w"), null, orders, init, null),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         List<Double> seven = run(settings(2, temp.resolve("seven"), false), new ByteArrayOutputStream()).losses();
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        List<Double> replayed = run(new TrainResNet20.Settings(2, 64, 0.1, 8, 1, SUBSET, 256, 128,
-                temp.resolve("eight"), false, Integer.MAX_VALUE, orders, null, null, init), log).losses();
+        List<Double> replayed = run(start(2, 8, temp.resolve("eight"), orders, null, null, init), log).losses();
         assertEquals(seven, replayed, "seed 8 started from seed 7's weights on seed 7's orders is seed 7's run");
         assertTrue(log.toString(StandardCharsets.UTF_8).contains("Initial weights: the weights in " + init),
                 "the run says where its weights came from");
-        List<Double> eight = run(new TrainResNet20.Settings(2, 64, 0.1, 8, 1, SUBSET, 256, 128, temp.resolve("own"),
-                false, Integer.MAX_VALUE, orders, null, null, null), new ByteArrayOutputStream()).losses();
+        List<Double> eight = run(start(2, 8, temp.resolve("own"), orders, null, null, null),
+                new ByteArrayOutputStream()).losses();
         assertNotEquals(seven.get(0), eight.get(0), "without the file, seed 8 starts from its own weights");
     }
 
     @Test
-    void initialWeightsOfAnotherModelAreRefusedBeforeTraining() throws IOException {
+    void aTruncatedInitialWeightsFileIsRefusedBeforeTraining() throws IOException {
         Path wrong = temp.resolve("wrong.safetensors");
         try (ResNet20Net model = new ResNet20Net(Threads.gemm(1), 7)) {
             model.save(wrong);
@@ -162,8 +166,8 @@ class TrainResNet20Test {
         byte[] bytes = Files.readAllBytes(wrong);
         Files.write(wrong, Arrays.copyOf(bytes, bytes.length - 4)); // truncated: the last tensor is short
         Path out = temp.resolve("refused");
-        assertThrows(IOException.class, () -> run(new TrainResNet20.Settings(1, 64, 0.1, 7, 1, SUBSET, 256, 128,
-                out, false, Integer.MAX_VALUE, null, null, null, wrong), new ByteArrayOutputStream()));
+        assertThrows(IOException.class,
+                () -> run(start(1, 7, out, null, null, null, wrong), new ByteArrayOutputStream()));
         assertTrue(!Files.exists(out.resolve("checkpoint.safetensors")), "nothing trained, nothing written");
     }
 
