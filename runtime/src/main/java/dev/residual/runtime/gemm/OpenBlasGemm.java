@@ -17,6 +17,17 @@ import java.nio.file.Path;
  * so a call allocates nothing. The segments are kept reachable across the call with
  * {@link Reference#reachabilityFence}. No {@code Linker.Option.critical}: a large GEMM would hold up the garbage
  * collector for every thread.
+ *
+ * <p><b>Small products run on the calling thread.</b> A product of fewer multiply-adds ({@code m·n·k}) than
+ * {@code -D}{@value #SERIAL_BELOW_PROPERTY} says (default {@value #DEFAULT_SERIAL_BELOW}: every convolution of a
+ * batch-1 or batch-2 ResNet-20) is computed with OpenBLAS set to one thread for the call. OpenBLAS's caller waits for
+ * its workers to finish their share, and when other processes keep the cores busy a worker may wait a whole scheduler
+ * time slice for a core. On the 2-core machine with two busy processes beside it, a batch-1 ResNet-20 inference's
+ * 99th percentile was 164–256 ms with every product on two threads against 16 ms with these on one; quiet, the median
+ * was 4.1–6.7 ms against 4.8–5.0 ({@code bench/latency_under_load.sh}, {@code bench/README.md}, "Threads"). A latency that cannot collapse is worth more to a service than the best quiet-machine case; set the
+ * property to 0 to let every product use all threads. The switch is {@code openblas_set_num_threads}, process-wide
+ * and about 0.3 µs: if two threads call at once, one may run its product with the other's thread count, which
+ * changes its speed, never its result's correctness.
  */
 public final class OpenBlasGemm implements Gemm {
 
@@ -33,14 +44,35 @@ public final class OpenBlasGemm implements Gemm {
     private final String config;
     private final String coreName;
     private final boolean int64;
+    /** Products with {@code m·n·k} below this run on one thread; 0 never. */
+    private final long serialBelow;
+    /** The thread count {@link #setThreads} set: what a product above {@link #serialBelow} uses. */
+    private volatile int threads;
+
+    /** The property that sets {@link #serialBelow}, in multiply-adds ({@code m·n·k}). */
+    public static final String SERIAL_BELOW_PROPERTY = "residual.gemm.serialBelow";
+    /** Its default: every product of a batch-1 or batch-2 ResNet-20 convolution (at most 16·1568·144 = 3.6 M). */
+    public static final long DEFAULT_SERIAL_BELOW = 4_000_000;
 
     /** Loads OpenBLAS as {@link OpenBlasLocator#fromEnvironment()} finds it. */
     public static OpenBlasGemm load() {
         return new OpenBlasGemm(OpenBlasLocator.fromEnvironment().locate());
     }
 
-    /** Binds the functions of an opened library; a missing symbol is a {@link NativeLibraryException}. */
+    /**
+     * Binds the functions of an opened library; a missing symbol is a {@link NativeLibraryException}. Small products
+     * run serially below {@value #SERIAL_BELOW_PROPERTY}.
+     */
     public OpenBlasGemm(OpenBlasLocator.Located library) {
+        this(library, parseSerialBelow(System.getProperty(SERIAL_BELOW_PROPERTY)));
+    }
+
+    /** As {@link #OpenBlasGemm(OpenBlasLocator.Located)}, with products under {@code serialBelow} on one thread. */
+    public OpenBlasGemm(OpenBlasLocator.Located library, long serialBelow) {
+        if (serialBelow < 0) {
+            throw new IllegalArgumentException("serialBelow must be >= 0 multiply-adds, got " + serialBelow);
+        }
+        this.serialBelow = serialBelow;
         Linker linker = Linker.nativeLinker();
         SymbolLookup symbols = library.symbols();
         this.path = library.path();
@@ -63,6 +95,33 @@ public final class OpenBlasGemm implements Gemm {
         MethodHandle handle = bind(linker, symbols, "cblas_sgemm", descriptor);
         this.sgemm = int64 ? null : handle;
         this.sgemm64 = int64 ? handle : null;
+        this.threads = threads();
+    }
+
+    /**
+     * Reads a {@value #SERIAL_BELOW_PROPERTY} value: {@code null} or blank means {@value #DEFAULT_SERIAL_BELOW};
+     * otherwise a whole number of multiply-adds, 0 or more.
+     */
+    public static long parseSerialBelow(String value) {
+        if (value == null || value.isBlank()) {
+            return DEFAULT_SERIAL_BELOW;
+        }
+        try {
+            long parsed = Long.parseLong(value.strip().replace("_", ""));
+            if (parsed >= 0) {
+                return parsed;
+            }
+        } catch (NumberFormatException e) {
+            // reported below with the property's name
+        }
+        throw new IllegalArgumentException("-D" + SERIAL_BELOW_PROPERTY + " must be a whole number of multiply-adds"
+                + " (m·n·k), 0 or more, got '" + value + "'; 0 lets every product use all threads, the default is "
+                + DEFAULT_SERIAL_BELOW);
+    }
+
+    /** Whether an {@code m×n×k} product runs on the calling thread alone (see the class comment). */
+    public boolean runsSerially(int m, int n, int k) {
+        return threads > 1 && (long) m * n * k < serialBelow;
     }
 
     @Override
@@ -77,6 +136,11 @@ public final class OpenBlasGemm implements Gemm {
         long cAddress = c.address() + cOffset * Float.BYTES;
         int ta = transA ? CBLAS_TRANS : CBLAS_NO_TRANS;
         int tb = transB ? CBLAS_TRANS : CBLAS_NO_TRANS;
+        int restore = threads;
+        boolean serial = runsSerially(m, n, k);
+        if (serial) {
+            setNativeThreads(1);
+        }
         try {
             if (sgemm != null) {
                 sgemm.invokeExact(CBLAS_ROW_MAJOR, ta, tb, m, n, k, alpha, aAddress, lda, bAddress, ldb, beta,
@@ -88,6 +152,9 @@ public final class OpenBlasGemm implements Gemm {
         } catch (Throwable t) {
             throw new IllegalStateException("cblas_sgemm failed", t);
         } finally {
+            if (serial) {
+                setNativeThreads(restore);
+            }
             Reference.reachabilityFence(a);
             Reference.reachabilityFence(b);
             Reference.reachabilityFence(c);
@@ -106,6 +173,11 @@ public final class OpenBlasGemm implements Gemm {
     @Override
     public void setThreads(int threads) {
         GemmArguments.checkThreads(threads);
+        setNativeThreads(threads);
+        this.threads = threads;
+    }
+
+    private void setNativeThreads(int threads) {
         try {
             if (int64) {
                 setNumThreads.invokeExact((long) threads);
@@ -131,7 +203,8 @@ public final class OpenBlasGemm implements Gemm {
 
     @Override
     public String describe() {
-        return "OpenBLAS " + config.trim() + " (core " + coreName + ", " + threads() + " threads, "
+        String serial = serialBelow > 0 ? ", one below " + serialBelow + " multiply-adds" : "";
+        return "OpenBLAS " + config.trim() + " (core " + coreName + ", " + threads() + " threads" + serial + ", "
                 + THREAD_TIMEOUT + "=" + System.getenv().getOrDefault(THREAD_TIMEOUT, "default") + ") from " + source
                 + ": " + path;
     }

@@ -1,6 +1,7 @@
 package dev.residual.runtime.gemm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -77,6 +78,48 @@ class OpenBlasGemmTest {
             again.c.copyFrom(single);
             again.cBefore.copyFrom(one.cBefore);
             again.assertMatchesReference();
+        }
+    }
+
+    @Test
+    void smallProductsRunOnOneThreadAndTheThreadCountComesBack() {
+        assertTrue(gemm.runsSerially(16, 784, 144), "a batch-1 convolution's product");
+        assertFalse(gemm.runsSerially(16, 50176, 144), "a batch-64 convolution's product");
+        try (Arena arena = Arena.ofConfined()) {
+            GemmCase small = new GemmCase(arena, 5, false, true, 16, 196, 144, 0, 0, 1f, 0f);
+            small.run(gemm);
+            small.assertMatchesReference();
+            assertEquals(2, gemm.threads(), "the product must give OpenBLAS its thread count back");
+            gemm.setThreads(1);
+            assertFalse(gemm.runsSerially(16, 784, 144), "one thread has nothing to switch");
+        } finally {
+            gemm.setThreads(2);
+        }
+    }
+
+    @Test
+    void serialBelowZeroLetsEveryProductUseAllThreads() {
+        OpenBlasGemm everyProductThreaded = new OpenBlasGemm(OpenBlasLocator.fromEnvironment().locate(), 0);
+        // The thread count is OpenBLAS's, process-wide: this instance sets the same 2 as the shared one.
+        everyProductThreaded.setThreads(2);
+        assertFalse(everyProductThreaded.runsSerially(1, 1, 1));
+        assertTrue(everyProductThreaded.describe().contains("2 threads,"), everyProductThreaded.describe());
+        assertTrue(gemm.describe().contains("one below " + OpenBlasGemm.DEFAULT_SERIAL_BELOW), gemm.describe());
+        OpenBlasLocator.Located library = OpenBlasLocator.fromEnvironment().locate();
+        assertThrows(IllegalArgumentException.class, () -> new OpenBlasGemm(library, -1));
+    }
+
+    @Test
+    void readsTheSerialBelowProperty() {
+        assertEquals(OpenBlasGemm.DEFAULT_SERIAL_BELOW, OpenBlasGemm.parseSerialBelow(null));
+        assertEquals(OpenBlasGemm.DEFAULT_SERIAL_BELOW, OpenBlasGemm.parseSerialBelow(" "));
+        assertEquals(0, OpenBlasGemm.parseSerialBelow("0"));
+        assertEquals(8_000_000, OpenBlasGemm.parseSerialBelow(" 8_000_000 "));
+        for (String bad : new String[] {"-1", "lots", "1e6"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> OpenBlasGemm.parseSerialBelow(bad));
+            assertTrue(e.getMessage().contains("-D" + OpenBlasGemm.SERIAL_BELOW_PROPERTY)
+                    && e.getMessage().contains("'" + bad + "'"), e.getMessage());
         }
     }
 
