@@ -203,7 +203,7 @@ public final class OpenBlasGemm implements Gemm {
 
     @Override
     public String describe() {
-        String serial = serialBelow > 0 ? ", one below " + serialBelow + " multiply-adds" : "";
+        String serial = serialBelow > 0 ? ", products under " + serialBelow + " multiply-adds on one" : "";
         return "OpenBLAS " + config.trim() + " (core " + coreName + ", " + threads() + " threads" + serial + ", "
                 + THREAD_TIMEOUT + "=" + System.getenv().getOrDefault(THREAD_TIMEOUT, "default") + ") from " + source
                 + ": " + path;
