@@ -19,8 +19,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * ResNet-20 and ResNet-56 (W1/W3), generated code against the interpreter of the same graph: inference and a full
  * training step (forward, cross-entropy, backward, SGD update) per batch size. Run with {@code -prof gc} for the
- * allocation per operation of the whole JVM, and {@link StepAllocation} for the step's own (generated: 0 B). The issue's set: forward at batch 1, 64, 128,
- * the training step at 64 and 128:
+ * allocation per operation of the whole JVM, and {@link StepAllocation} for the step's own (generated: 0 B). The
+ * issue's set: forward at batch 1, 64, 128, the training step at 64 and 128:
  *
  * <pre>
  * java -jar bench/target/benchmarks.jar 'NetworkBenchmark.forward' -p batch=1,64,128 -prof gc

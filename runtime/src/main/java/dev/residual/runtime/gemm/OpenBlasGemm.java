@@ -24,10 +24,11 @@ import java.nio.file.Path;
  * its workers to finish their share, and when other processes keep the cores busy a worker may wait a whole scheduler
  * time slice for a core. On the 2-core machine with two busy processes beside it, a batch-1 ResNet-20 inference's
  * 99th percentile was 164–256 ms with every product on two threads against 16 ms with these on one; quiet, the median
- * was 4.1–6.7 ms against 4.8–5.0 ({@code bench/latency_under_load.sh}, {@code bench/README.md}, "Threads"). A latency that cannot collapse is worth more to a service than the best quiet-machine case; set the
- * property to 0 to let every product use all threads. The switch is {@code openblas_set_num_threads}, process-wide
- * and about 0.3 µs: if two threads call at once, one may run its product with the other's thread count, which
- * changes its speed, never its result's correctness.
+ * was 4.1–6.7 ms against 4.8–5.0 ({@code bench/latency_under_load.sh}, {@code bench/README.md}, "Threads"). A
+ * latency that cannot collapse is worth more to a service than the best quiet-machine case; set the property to 0 to
+ * let every product use all threads. The switch is {@code openblas_set_num_threads}, process-wide and about 0.3 µs:
+ * if two threads call at once, one may run its product with the other's thread count, which changes its speed, never
+ * its result's correctness.
  */
 public final class OpenBlasGemm implements Gemm {
 

@@ -137,7 +137,8 @@ public final class TrainResNet20 {
                     ResNet20Net.PARAMETER_COUNT, train.size(), test.size(), s.batch(), gemm.describe());
             out.printf(Locale.ROOT, "Initial weights: %s; data order: %s%n",
                     s.init() == null ? "from seed " + s.seed() : "the weights in " + s.init(),
-                    s.order() == null ? "a fresh shuffle per epoch from seed " + s.seed() : "the orders in " + s.order());
+                    s.order() == null ? "a fresh shuffle per epoch from seed " + s.seed()
+                            : "the orders in " + s.order());
             double imagesPerSecond = 0;
             double accuracy = Double.NaN;
             int lastEpoch = Math.min(s.epochs(), s.stopAfter());

@@ -2,6 +2,7 @@ package dev.residual.samples.resnet;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -120,7 +121,7 @@ class TrainResNet20Test {
                 () -> run(withOrder(2, out, false, Integer.MAX_VALUE, orders, null), new ByteArrayOutputStream()));
         assertEquals("--order " + orders + " holds orders for 1 epochs; the run has 2: write one permutation per "
                 + "epoch", e.getMessage());
-        assertTrue(!Files.exists(out.resolve("checkpoint.safetensors")), "nothing trained, nothing written");
+        assertFalse(Files.exists(out.resolve("checkpoint.safetensors")), "nothing trained, nothing written");
     }
 
     @Test
@@ -168,7 +169,7 @@ class TrainResNet20Test {
         Path out = temp.resolve("refused");
         assertThrows(IOException.class,
                 () -> run(start(1, 7, out, null, null, null, wrong), new ByteArrayOutputStream()));
-        assertTrue(!Files.exists(out.resolve("checkpoint.safetensors")), "nothing trained, nothing written");
+        assertFalse(Files.exists(out.resolve("checkpoint.safetensors")), "nothing trained, nothing written");
     }
 
     @Test
