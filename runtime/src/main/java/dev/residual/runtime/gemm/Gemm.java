@@ -1,5 +1,6 @@
 package dev.residual.runtime.gemm;
 
+import dev.residual.runtime.parallel.Parts;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -46,6 +47,26 @@ public interface Gemm {
                        float alpha, MemorySegment a, int lda, MemorySegment b, int ldb,
                        float beta, MemorySegment c, int ldc) {
         sgemm(transA, transB, m, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
+    }
+
+    /**
+     * How many bands of columns a caller should cut an {@code m×n×k} product into and hand to {@link #runBands}, doing
+     * its own preparation of each band's operand on the band's thread (a convolution unrolls its input band by band):
+     * 1, the default, means not to. {@link OpenBlasGemm} says more than 1 for the small products it would otherwise run
+     * on one thread.
+     */
+    default int columnBands(int m, int n, int k) {
+        return 1;
+    }
+
+    /**
+     * Runs bands {@code 0 .. count−1}, each band's products on one thread, the bands shared among this backend's
+     * threads; returns when all are done. The default runs them one after another on the caller.
+     */
+    default void runBands(Parts bands, int count) {
+        for (int band = 0; band < count; band++) {
+            bands.runPart(band);
+        }
     }
 
     /** The number of threads one call may use. */

@@ -6,8 +6,12 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import dev.residual.runtime.parallel.ClaimingPool;
+import dev.residual.runtime.parallel.Parts;
+import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * OpenBLAS's {@code cblas_sgemm} through a Panama downcall.
@@ -18,17 +22,20 @@ import java.nio.file.Path;
  * {@link Reference#reachabilityFence}. No {@code Linker.Option.critical}: a large GEMM would hold up the garbage
  * collector for every thread.
  *
- * <p><b>Small products run on the calling thread.</b> A product of fewer multiply-adds ({@code m·n·k}) than
+ * <p><b>Small products are split by us, not by OpenBLAS.</b> A product of fewer multiply-adds ({@code m·n·k}) than
  * {@code -D}{@value #SERIAL_BELOW_PROPERTY} says (default {@value #DEFAULT_SERIAL_BELOW}: every convolution of a
- * batch-1 or batch-2 ResNet-20) is computed with OpenBLAS set to one thread for the call. OpenBLAS's caller waits for
- * its workers to finish their share, and when other processes keep the cores busy a worker may wait a whole scheduler
- * time slice for a core. On the 2-core machine with two busy processes beside it, a batch-1 ResNet-20 inference's
- * 99th percentile was 164–256 ms with every product on two threads against 16 ms with these on one; quiet, the median
- * was 4.1–6.7 ms against 4.8–5.0 ({@code bench/latency_under_load.sh}, {@code bench/README.md}, "Threads"). A
- * latency that cannot collapse is worth more to a service than the best quiet-machine case; set the property to 0 to
- * let every product use all threads. The switch is {@code openblas_set_num_threads}, process-wide and about 0.3 µs:
- * if two threads call at once, one may run its product with the other's thread count, which changes its speed, never
- * its result's correctness.
+ * batch-1 or batch-2 ResNet-20) runs with OpenBLAS set to one thread. OpenBLAS's caller waits for its workers to
+ * finish their share, and when other processes keep the cores busy a worker may wait a whole scheduler time slice
+ * for a core: beside two busy processes on the 2-core machine, a batch-1 ResNet-20 inference took 240 ms with every
+ * product on OpenBLAS's two threads. Instead such a product is cut into bands of columns ({@link #columnParts}), each
+ * a one-thread OpenBLAS call, shared by the caller and a {@link ClaimingPool} helper: a band the helper has not claimed
+ * when the caller is free runs on the caller, so a helper waiting for a core cannot hold the product up. A
+ * convolution does better still by unrolling each band's input on the band's own thread ({@link #columnBands},
+ * {@link #runBands}). Measured with {@code bench/latency_under_load.sh} (p50 / p99): 2.8 / 4.5 ms quiet and
+ * 6.4 / 9.9 ms beside two busy processes, against 3.2 / 5.7 and 240 / 252 ms with every product threaded
+ * ({@code bench/README.md}, "Threads"). Set the property to 0 to let OpenBLAS thread every product. The switch is
+ * {@code openblas_set_num_threads}, process-wide and about 0.3 µs: if two threads call at once, one may run its
+ * product with the other's thread count, which changes its speed, never its result.
  */
 public final class OpenBlasGemm implements Gemm {
 
@@ -49,6 +56,30 @@ public final class OpenBlasGemm implements Gemm {
     private final long serialBelow;
     /** The thread count {@link #setThreads} set: what a product above {@link #serialBelow} uses. */
     private volatile int threads;
+    /** The threads that share a small product's bands with the caller, each band on one OpenBLAS thread. */
+    private final ClaimingPool bands = new ClaimingPool("residual-gemm-bands-");
+    private static final Cleaner CLEANER = Cleaner.create();
+    private final Parts runBand = this::runBand;
+    /** Set while a product is split over {@link #bands}: a second caller at the same time runs its product whole. */
+    private final AtomicBoolean splitting = new AtomicBoolean();
+    private int helpers;
+    /** Set while bands run: their products run whole, OpenBLAS already being on one thread. */
+    private volatile boolean banding;
+    // The product being split, written by the caller before the pool hands out its bands.
+    private int bandTa;
+    private int bandTb;
+    private int bandM;
+    private int bandN;
+    private int bandK;
+    private float bandAlpha;
+    private long bandA;
+    private int bandLda;
+    private long bandB;
+    private int bandLdb;
+    private float bandBeta;
+    private long bandC;
+    private int bandLdc;
+    private int bandParts;
 
     /** The property that sets {@link #serialBelow}, in multiply-adds ({@code m·n·k}). */
     public static final String SERIAL_BELOW_PROPERTY = "residual.gemm.serialBelow";
@@ -97,6 +128,7 @@ public final class OpenBlasGemm implements Gemm {
         this.sgemm = int64 ? null : handle;
         this.sgemm64 = int64 ? handle : null;
         this.threads = threads();
+        CLEANER.register(this, bands::close);
     }
 
     /**
@@ -137,11 +169,107 @@ public final class OpenBlasGemm implements Gemm {
         long cAddress = c.address() + cOffset * Float.BYTES;
         int ta = transA ? CBLAS_TRANS : CBLAS_NO_TRANS;
         int tb = transB ? CBLAS_TRANS : CBLAS_NO_TRANS;
-        int restore = threads;
-        boolean serial = runsSerially(m, n, k);
-        if (serial) {
-            setNativeThreads(1);
+        try {
+            if (banding || !runsSerially(m, n, k)) {
+                // In a band OpenBLAS is already on one thread; a large product uses all of them.
+                call(ta, tb, m, n, k, alpha, aAddress, lda, bAddress, ldb, beta, cAddress, ldc);
+            } else if (columnParts(n, threads) > 1 && splitting.compareAndSet(false, true)) {
+                try {
+                    bandTa = ta;
+                    bandTb = tb;
+                    bandM = m;
+                    bandN = n;
+                    bandK = k;
+                    bandAlpha = alpha;
+                    bandA = aAddress;
+                    bandLda = lda;
+                    bandB = bAddress;
+                    bandLdb = ldb;
+                    bandBeta = beta;
+                    bandC = cAddress;
+                    bandLdc = ldc;
+                    bandParts = columnParts(n, threads);
+                    runHeldBands(runBand, bandParts);
+                } finally {
+                    splitting.set(false);
+                }
+            } else {
+                int restore = threads;
+                setNativeThreads(1);
+                try {
+                    call(ta, tb, m, n, k, alpha, aAddress, lda, bAddress, ldb, beta, cAddress, ldc);
+                } finally {
+                    setNativeThreads(restore);
+                }
+            }
+        } finally {
+            Reference.reachabilityFence(a);
+            Reference.reachabilityFence(b);
+            Reference.reachabilityFence(c);
         }
+    }
+
+    /**
+     * How many bands of columns a small product on {@code threads} threads is cut into: one per thread, and none
+     * under 16 columns a thread. (More bands than threads lost: four bands of a 16×784×144 product on two threads took
+     * 175 µs against 124 µs for two.)
+     */
+    static int columnParts(int n, int threads) {
+        return threads < 2 || n < 16 * threads ? 1 : threads;
+    }
+
+    @Override
+    public int columnBands(int m, int n, int k) {
+        return runsSerially(m, n, k) ? columnParts(n, threads) : 1;
+    }
+
+    @Override
+    public void runBands(Parts bands, int count) {
+        if (count > 1 && splitting.compareAndSet(false, true)) {
+            try {
+                runHeldBands(bands, count);
+            } finally {
+                splitting.set(false);
+            }
+        } else {
+            Gemm.super.runBands(bands, count);
+        }
+    }
+
+    /** Runs bands over {@link #bands} with OpenBLAS on one thread, holding {@link #splitting}. */
+    private void runHeldBands(Parts job, int count) {
+        int restore = threads;
+        if (helpers < restore - 1) {
+            bands.prepare(restore - 1);
+            helpers = restore - 1;
+        }
+        setNativeThreads(1);
+        banding = true;
+        try {
+            bands.run(job, count, restore - 1);
+        } finally {
+            banding = false;
+            setNativeThreads(restore);
+        }
+    }
+
+    /** Band {@code part} of the product {@link #split} set up: its columns of {@code op(B)} and of {@code C}. */
+    private void runBand(int part) {
+        int first = bandStart(part);
+        int end = bandStart(part + 1);
+        // Column j of op(B) starts at B + j, or at row j (B + j·ldb) when B is stored transposed.
+        long bStep = bandTb == CBLAS_TRANS ? bandLdb : 1;
+        call(bandTa, bandTb, bandM, end - first, bandK, bandAlpha, bandA, bandLda,
+                bandB + first * bStep * Float.BYTES, bandLdb, bandBeta, bandC + (long) first * Float.BYTES, bandLdc);
+    }
+
+    /** The first column of band {@code part}: a multiple of 8, so every band but the last is whole vectors. */
+    private int bandStart(int part) {
+        return part == bandParts ? bandN : (int) ((long) bandN * part / bandParts) & ~7;
+    }
+
+    private void call(int ta, int tb, int m, int n, int k, float alpha, long aAddress, int lda, long bAddress,
+                      int ldb, float beta, long cAddress, int ldc) {
         try {
             if (sgemm != null) {
                 sgemm.invokeExact(CBLAS_ROW_MAJOR, ta, tb, m, n, k, alpha, aAddress, lda, bAddress, ldb, beta,
@@ -152,13 +280,6 @@ public final class OpenBlasGemm implements Gemm {
             }
         } catch (Throwable t) {
             throw new IllegalStateException("cblas_sgemm failed", t);
-        } finally {
-            if (serial) {
-                setNativeThreads(restore);
-            }
-            Reference.reachabilityFence(a);
-            Reference.reachabilityFence(b);
-            Reference.reachabilityFence(c);
         }
     }
 

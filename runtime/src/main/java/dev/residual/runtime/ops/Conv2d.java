@@ -1,6 +1,7 @@
 package dev.residual.runtime.ops;
 
 import dev.residual.runtime.gemm.Gemm;
+import dev.residual.runtime.parallel.Parts;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -171,12 +172,27 @@ public final class Conv2d {
         if (needsCol(K, stride, pad)) {
             int depth = C * K * K;
             int chunk = chunkSize(n, columnChunk(C, H, W, K, stride, pad, n, chunkFloats));
+            // Bands run on other threads: only for a stride-1 same-size unrolling, over memory any thread may touch.
+            boolean bandable = Im2col.shifts(H, W, stride, Ho, Wo)
+                    && ChannelRange.accessible(ELSEWHERE, in, weight, out, col);
             for (int s0 = 0; s0 < n; s0 += chunk) {
                 int count = Math.min(chunk, n - s0);
                 int columns = count * pixels;
-                Im2col.unroll(in, inOff, C, H, W, n, s0, count, K, stride, pad, Ho, Wo, col, colOff);
-                gemm.sgemm(false, false, F, columns, depth, 1f, weight, wOff, depth, col, colOff, columns,
-                        beta, out, outOff + (long) s0 * pixels, n * pixels);
+                int bands = bandable ? gemm.columnBands(F, columns, depth) : 1;
+                if (bands > 1) {
+                    ForwardBands task = FORWARD_BANDS.get();
+                    task.set(gemm, in, inOff, C, H, W, n, s0, count, K, pad, weight, wOff, F, beta, out,
+                            outOff + (long) s0 * pixels, n * pixels, col, colOff, columns, bands);
+                    try {
+                        gemm.runBands(task, bands);
+                    } finally {
+                        task.clear();
+                    }
+                } else {
+                    Im2col.unroll(in, inOff, C, H, W, n, s0, count, K, stride, pad, Ho, Wo, col, colOff);
+                    gemm.sgemm(false, false, F, columns, depth, 1f, weight, wOff, depth, col, colOff, columns,
+                            beta, out, outOff + (long) s0 * pixels, n * pixels);
+                }
             }
         } else {
             // The C×(n·H·W) input is already the C×(n·Ho·Wo) column matrix.
@@ -469,5 +485,70 @@ public final class Conv2d {
     public static void col2im(MemorySegment col, long colOff, int C, int H, int W, int n, int K, int stride, int pad,
                               MemorySegment out, long outOff, boolean accumulate) {
         Im2col.scatter(col, colOff, C, H, W, n, 0, n, K, stride, pad, out, outOff, accumulate);
+    }
+
+    /** A thread never started: what it may touch, every thread may (memory of a shared or global arena). */
+    private static final Thread ELSEWHERE = new Thread(() -> { });
+
+    private static final ThreadLocal<ForwardBands> FORWARD_BANDS = ThreadLocal.withInitial(ForwardBands::new);
+
+    /**
+     * A chunk's forward as bands of output columns, for a backend that runs small products band by band on several
+     * threads ({@link Gemm#columnBands}): each band unrolls its own columns and multiplies them on the thread that
+     * runs it, so its column matrix is written and read in that core's cache. Bands start at multiples of 8 columns.
+     */
+    private static final class ForwardBands implements Parts {
+        private Gemm gemm;
+        private MemorySegment in, weight, out, col;
+        private long inOff, wOff, outOff, colOff;
+        private int C, H, W, n, s0, count, K, pad, F, ldc, columns, bands;
+        private float beta;
+
+        void set(Gemm gemm, MemorySegment in, long inOff, int C, int H, int W, int n, int s0, int count, int K,
+                 int pad, MemorySegment weight, long wOff, int F, float beta, MemorySegment out, long outOff, int ldc,
+                 MemorySegment col, long colOff, int columns, int bands) {
+            this.gemm = gemm;
+            this.in = in;
+            this.inOff = inOff;
+            this.C = C;
+            this.H = H;
+            this.W = W;
+            this.n = n;
+            this.s0 = s0;
+            this.count = count;
+            this.K = K;
+            this.pad = pad;
+            this.weight = weight;
+            this.wOff = wOff;
+            this.F = F;
+            this.beta = beta;
+            this.out = out;
+            this.outOff = outOff;
+            this.ldc = ldc;
+            this.col = col;
+            this.colOff = colOff;
+            this.columns = columns;
+            this.bands = bands;
+        }
+
+        @Override
+        public void runPart(int band) {
+            int first = start(band);
+            int width = start(band + 1) - first;
+            int depth = C * K * K;
+            long at = colOff + (long) depth * first;
+            Im2col.unrollBand(in, inOff, C, H, W, n, s0, count, K, pad, first, first + width, col, at);
+            gemm.sgemm(false, false, F, width, depth, 1f, weight, wOff, depth, col, at, width, beta, out,
+                    outOff + first, ldc);
+        }
+
+        private int start(int band) {
+            return band == bands ? columns : (int) ((long) columns * band / bands) & ~7;
+        }
+
+        void clear() {
+            gemm = null;
+            in = weight = out = col = null;
+        }
     }
 }

@@ -83,7 +83,7 @@ final class Im2col {
             long outPixels = (long) Ho * Wo;
             long rowLength = count * outPixels;
             // With stride 1 and an output as large as the input, a tap is a plain shift of the whole chunk.
-            boolean shift = stride == 1 && Ho == H && Wo == W;
+            boolean shift = shifts(H, W, stride, Ho, Wo);
             float[] buffer = shift ? null : buffer((int) (hw + outPixels));
             for (int c = from; c < to; c++) {
                 long images = inOff + c * n * hw + s0 * hw;
@@ -147,6 +147,70 @@ final class Im2col {
             for (long at = image + (long) firstRow * W + edge; at < end; at += W) {
                 for (int x = 0; x < padColumns; x++) {
                     col.setAtIndex(JAVA_FLOAT, at + x, 0f);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #shiftedTap} for chunk columns {@code [first, end)} only, for a band ({@link #unrollBand}): output pixel
+     * {@code j = oy·W + ox} of every image takes input pixel {@code j + dy·W + dx}, written at {@code row + j − first}.
+     * Over the chunk's consecutive images that is one contiguous copy; what it brings in from across an image's edge
+     * (a neighbouring line, image or channel) is then overwritten with the zeros of the padding: the lines whose
+     * source line lies outside the image, and {@code |dx|} pixels at one end of every other line. Line by line, since
+     * a band may start and end inside lines; the whole chunk's version zeroes the padding lines image by image.
+     */
+    private static void shiftedTapBand(MemorySegment in, long images, int H, int W, int count, int dy, int dx,
+                                   MemorySegment col, long row, long first, long end) {
+        long total = (long) count * H * W;
+        long shift = (long) dy * W + dx;
+        // Clip the copy to the chunk's own pixels; what is clipped is padding, zeroed below.
+        long from = Math.max(first, -shift), to = Math.min(end, total - shift);
+        if (to > from) {
+            MemorySegment.copy(in, JAVA_FLOAT, (images + from + shift) * Float.BYTES, col, JAVA_FLOAT,
+                    (row + from - first) * Float.BYTES, to - from);
+        }
+        int padColumns = Math.min(W, Math.abs(dx));
+        int edge = dx < 0 ? 0 : W - padColumns;
+        long line = first / W;
+        int oy = (int) (line % H); // the output line within its image
+        for (long lineStart = line * W; lineStart < end; lineStart += W, oy = oy + 1 == H ? 0 : oy + 1) {
+            long a = Math.max(lineStart, first), b = Math.min(lineStart + W, end);
+            int y = oy + dy; // its source line
+            if (y < 0 || y >= H) {
+                zero(col, row + a - first, b - a);
+            } else if (padColumns > 0) {
+                long zeroFrom = Math.max(a, lineStart + edge), zeroTo = Math.min(b, lineStart + edge + padColumns);
+                for (long at = zeroFrom; at < zeroTo; at++) {
+                    col.setAtIndex(JAVA_FLOAT, row + at - first, 0f);
+                }
+            }
+        }
+    }
+
+    /**
+     * Whether {@link #unroll} is a plain shift of the chunk for every tap (stride 1, output as large as the input),
+     * and so can write any band of columns on its own ({@link #unrollBand}).
+     */
+    static boolean shifts(int H, int W, int stride, int Ho, int Wo) {
+        return stride == 1 && Ho == H && Wo == W;
+    }
+
+    /**
+     * Columns {@code [first, end)} of {@link #unroll}'s column matrix, when {@link #shifts}: row
+     * {@code (c·K + ky)·K + kx} of the band, {@code end − first} floats, at {@code colOff + row·(end − first)}. Runs
+     * on the calling thread: a band is a thread's share of a small product.
+     */
+    static void unrollBand(MemorySegment in, long inOff, int C, int H, int W, int n, int s0, int count, int K,
+                           int pad, long first, long end, MemorySegment col, long colOff) {
+        long hw = (long) H * W;
+        long band = end - first;
+        for (int c = 0; c < C; c++) {
+            long images = inOff + c * n * hw + s0 * hw;
+            for (int ky = 0; ky < K; ky++) {
+                for (int kx = 0; kx < K; kx++) {
+                    long row = colOff + ((long) (c * K + ky) * K + kx) * band;
+                    shiftedTapBand(in, images, H, W, count, ky - pad, kx - pad, col, row, first, end);
                 }
             }
         }

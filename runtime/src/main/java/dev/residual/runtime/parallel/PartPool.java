@@ -72,14 +72,19 @@ public final class PartPool {
         Throwable failed = failure;
         if (failed != null) {
             failure = null;
-            if (failed instanceof RuntimeException e) {
-                throw e;
-            }
-            if (failed instanceof Error e) {
-                throw e;
-            }
-            throw new IllegalStateException("worker failed", failed);
+            rethrow(failed);
         }
+    }
+
+    /** Throws a part's failure on the caller: as it is when unchecked, wrapped otherwise. */
+    static void rethrow(Throwable failed) {
+        if (failed instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failed instanceof Error e) {
+            throw e;
+        }
+        throw new IllegalStateException("a part failed", failed);
     }
 
     private void awaitWorkers() {

@@ -97,6 +97,61 @@ class OpenBlasGemmTest {
         }
     }
 
+    /**
+     * A small product on two threads is cut into two bands of columns, each a one-thread OpenBLAS call: for every
+     * transposition, the bands together are the product, and OpenBLAS gets its thread count back.
+     */
+    @Test
+    void smallProductsRunAsColumnBands() {
+        assertEquals(2, OpenBlasGemm.columnParts(784, 2));
+        assertEquals(1, OpenBlasGemm.columnParts(31, 2), "under 16 columns a thread");
+        assertEquals(1, OpenBlasGemm.columnParts(784, 1));
+        assertEquals(2, gemm.columnBands(16, 784, 144), "a batch-1 convolution's product");
+        assertEquals(1, gemm.columnBands(16, 50176, 144), "a batch-64 convolution's product: OpenBLAS threads it");
+        try (Arena arena = Arena.ofConfined()) {
+            for (boolean transA : new boolean[] {false, true}) {
+                for (boolean transB : new boolean[] {false, true}) {
+                    GemmCase small = new GemmCase(arena, 11, transA, transB, 16, 197, 144, 3, 5, 1.5f, 0.5f);
+                    small.run(gemm);
+                    small.assertMatchesReference();
+                    assertEquals(2, gemm.threads());
+                }
+            }
+        }
+    }
+
+    /** Two threads multiplying small products at once: one splits its product, the other runs whole; both are right. */
+    @Test
+    void twoCallersAtOnceBothGetTheirProducts() throws Exception {
+        try (Arena arena = Arena.ofShared()) {
+            GemmCase[] cases = {new GemmCase(arena, 21, false, false, 16, 784, 144, 0, 0, 1f, 0f),
+                new GemmCase(arena, 22, false, true, 32, 196, 288, 0, 0, 1f, 0f)};
+            Thread[] callers = new Thread[2];
+            Throwable[] failures = new Throwable[2];
+            for (int t = 0; t < 2; t++) {
+                int which = t;
+                callers[t] = new Thread(() -> {
+                    try {
+                        for (int round = 0; round < 200; round++) {
+                            cases[which].run(gemm);
+                        }
+                    } catch (Throwable e) {
+                        failures[which] = e;
+                    }
+                });
+                callers[t].start();
+            }
+            for (Thread caller : callers) {
+                caller.join();
+            }
+            for (int t = 0; t < 2; t++) {
+                assertEquals(null, failures[t], "caller " + t);
+                cases[t].assertMatchesReference();
+            }
+            assertEquals(2, gemm.threads());
+        }
+    }
+
     @Test
     void serialBelowZeroLetsEveryProductUseAllThreads() {
         OpenBlasGemm everyProductThreaded = new OpenBlasGemm(OpenBlasLocator.fromEnvironment().locate(), 0);

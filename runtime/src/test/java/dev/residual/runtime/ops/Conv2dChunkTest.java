@@ -8,10 +8,12 @@ import static dev.residual.runtime.ops.Fixtures.toChannelMajor;
 import static dev.residual.runtime.ops.Fixtures.toNchw;
 import static dev.residual.runtime.ops.Fixtures.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.residual.runtime.gemm.Backends;
 import dev.residual.runtime.gemm.Gemm;
+import dev.residual.runtime.gemm.OpenBlasGemm;
 import dev.residual.runtime.ops.Fixtures.Buf;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -67,14 +69,42 @@ class Conv2dChunkTest {
     @ParameterizedTest(name = "C{0} {1}×{2} F{3} K{4} stride {5} pad {6} n{7} chunk {8}")
     @MethodSource("cases")
     void matchesTheDefinition(int C, int H, int W, int F, int K, int stride, int pad, int n, long chunk) {
-        new Case(C, H, W, F, K, stride, pad, n, chunk, new SplittableRandom(C * 131L + H * 17L + K * 5L + n)).check();
+        new Case(C, H, W, F, K, stride, pad, n, chunk, new SplittableRandom(C * 131L + H * 17L + K * 5L + n), GEMM,
+                false).check();
+    }
+
+    /**
+     * On OpenBLAS with two threads and memory any thread may touch, a small stride-1 same-size layer runs as column
+     * bands, each unrolled and multiplied on the thread that claims it ({@link Gemm#columnBands}); the result must be
+     * the convolution all the same, and OpenBLAS must get its thread count back.
+     */
+    @ParameterizedTest(name = "C{0} {1}×{2} F{3} n{4}")
+    @MethodSource("bandedLayers")
+    void bandsOnTwoThreadsMatchTheDefinition(int C, int H, int W, int F, int n) {
+        OpenBlasGemm gemm = OpenBlasGemm.load();
+        gemm.setThreads(2);
+        try {
+            int columns = n * H * W;
+            assertTrue(gemm.columnBands(F, columns, C * 9) > 1, "this layer must run as bands");
+            new Case(C, H, W, F, 3, 1, 1, n, Conv2d.CHUNK_FLOATS, new SplittableRandom(C + H + n), gemm, true)
+                    .check();
+            assertEquals(2, gemm.threads());
+        } finally {
+            gemm.setThreads(Backends.threads());
+        }
+    }
+
+    static Stream<Arguments> bandedLayers() {
+        // C, H, W, F, n: odd sizes put band edges inside lines; n = 2 puts one across two images
+        return Stream.of(Arguments.of(3, 7, 9, 4, 1), Arguments.of(2, 9, 7, 5, 2), Arguments.of(16, 28, 28, 16, 1),
+                Arguments.of(32, 14, 14, 32, 2), Arguments.of(5, 3, 11, 3, 1));
     }
 
     /** A ResNet-sized layer with the default chunks: three chunks of 7, 7 and 6 images. */
     @Test
     void defaultChunksOfALargerLayer() {
-        new Case(16, 28, 28, 16, 3, 1, 1, 20, Conv2d.CHUNK_FLOATS, new SplittableRandom(3)).check();
-        new Case(16, 28, 28, 32, 3, 2, 1, 20, Conv2d.CHUNK_FLOATS, new SplittableRandom(4)).check();
+        new Case(16, 28, 28, 16, 3, 1, 1, 20, Conv2d.CHUNK_FLOATS, new SplittableRandom(3), GEMM, false).check();
+        new Case(16, 28, 28, 32, 3, 2, 1, 20, Conv2d.CHUNK_FLOATS, new SplittableRandom(4), GEMM, false).check();
     }
 
     @Test
@@ -100,7 +130,7 @@ class Conv2dChunkTest {
 
     /** One layer, its data, and the checks. */
     private record Case(int C, int H, int W, int F, int K, int stride, int pad, int n, long chunk,
-                        SplittableRandom random) {
+                        SplittableRandom random, Gemm gemm, boolean shared) {
 
         void check() {
             int Ho = Conv2d.outputSize(H, K, stride, pad), Wo = Conv2d.outputSize(W, K, stride, pad);
@@ -110,7 +140,7 @@ class Conv2dChunkTest {
             float[] g = uniform(random, outCount, -1, 1);       // NCHW, the output's gradient
             Reference ref = new Reference(x, w, g);
             int planned = Math.max(n, MAX_N);
-            try (Arena arena = Arena.ofConfined()) {
+            try (Arena arena = shared ? Arena.ofShared() : Arena.ofConfined()) {
                 Buf in = place(arena, toChannelMajor(x, n, C, H * W), (long) planned * C * H * W);
                 Buf weight = place(arena, w);
                 Buf dOut = place(arena, toChannelMajor(g, n, F, Ho * Wo), (long) planned * F * Ho * Wo);
@@ -118,7 +148,7 @@ class Conv2dChunkTest {
                 Buf col = empty(arena, scratch);
 
                 Buf out = empty(arena, (long) planned * F * Ho * Wo);
-                Conv2d.forward(GEMM, in.seg(), in.off(), C, H, W, n, weight.seg(), weight.off(), F, K, stride, pad,
+                Conv2d.forward(gemm, in.seg(), in.off(), C, H, W, n, weight.seg(), weight.off(), F, K, stride, pad,
                         null, 0, out.seg(), out.off(), col.seg(), col.off(), chunk);
                 assertClose(ref.out, ref.outSize, toNchw(out.read(outCount), n, F, Ho * Wo), 1e-5, "out");
                 out.assertUntouchedBeyond(outCount, "out");
@@ -160,7 +190,7 @@ class Conv2dChunkTest {
 
         private void backward(Buf in, Buf weight, Buf dOut, Buf dWeight, Buf dBias, Buf dIn, boolean accumulate,
                               Buf col) {
-            Conv2d.backward(GEMM, in.seg(), in.off(), C, H, W, n, weight.seg(), weight.off(), F, K, stride, pad,
+            Conv2d.backward(gemm, in.seg(), in.off(), C, H, W, n, weight.seg(), weight.off(), F, K, stride, pad,
                     dOut.seg(), dOut.off(), seg(dWeight), off(dWeight), seg(dBias), off(dBias), seg(dIn), off(dIn),
                     accumulate, col.seg(), col.off(), chunk);
         }
