@@ -153,36 +153,33 @@ final class Im2col {
     }
 
     /**
-     * {@link #shiftedTap} for chunk columns {@code [first, end)} only, for a band ({@link #unrollBand}): output pixel
-     * {@code j = oy·W + ox} of every image takes input pixel {@code j + dy·W + dx}, written at {@code row + j − first}.
-     * Over the chunk's consecutive images that is one contiguous copy; what it brings in from across an image's edge
-     * (a neighbouring line, image or channel) is then overwritten with the zeros of the padding: the lines whose
-     * source line lies outside the image, and {@code |dx|} pixels at one end of every other line. Line by line, since
-     * a band may start and end inside lines; the whole chunk's version zeroes the padding lines image by image.
+     * {@link #shiftedTap} for chunk columns {@code [first, end)} only, for a band ({@link #unrollBand}), in the work
+     * array: output pixel {@code j = oy·W + ox} of the chunk's images ({@code images}, {@code total} floats from index
+     * 0) takes input pixel {@code j + dy·W + dx}, written at {@code dst + j − first}. One contiguous copy, then the
+     * zeros of the padding over what it brought in from across an image's edge: the lines whose source line lies
+     * outside the image, and {@code |dx|} pixels at one end of every other line. Line by line, since a band may start
+     * and end inside lines.
      */
-    private static void shiftedTapBand(MemorySegment in, long images, int H, int W, int count, int dy, int dx,
-                                   MemorySegment col, long row, long first, long end) {
-        long total = (long) count * H * W;
-        long shift = (long) dy * W + dx;
-        // Clip the copy to the chunk's own pixels; what is clipped is padding, zeroed below.
-        long from = Math.max(first, -shift), to = Math.min(end, total - shift);
+    private static void shiftedTapBand(float[] work, int total, int H, int W, int dy, int dx, int dst, int first,
+                                       int end) {
+        int shift = dy * W + dx;
+        // Clip the copy to the chunk's own pixels; what is clipped is padding.
+        int from = Math.max(first, -shift), to = Math.min(end, total - shift);
         if (to > from) {
-            MemorySegment.copy(in, JAVA_FLOAT, (images + from + shift) * Float.BYTES, col, JAVA_FLOAT,
-                    (row + from - first) * Float.BYTES, to - from);
+            System.arraycopy(work, from + shift, work, dst + from - first, to - from);
         }
         int padColumns = Math.min(W, Math.abs(dx));
         int edge = dx < 0 ? 0 : W - padColumns;
-        long line = first / W;
-        int oy = (int) (line % H); // the output line within its image
-        for (long lineStart = line * W; lineStart < end; lineStart += W, oy = oy + 1 == H ? 0 : oy + 1) {
-            long a = Math.max(lineStart, first), b = Math.min(lineStart + W, end);
+        int oy = (first / W) % H; // the output line within its image
+        for (int lineStart = first / W * W; lineStart < end; lineStart += W, oy = oy + 1 == H ? 0 : oy + 1) {
+            int a = Math.max(lineStart, first), b = Math.min(lineStart + W, end);
             int y = oy + dy; // its source line
-            if (y < 0 || y >= H) {
-                zero(col, row + a - first, b - a);
+            if (y < 0 || y >= H || to <= from) {
+                Arrays.fill(work, dst + a - first, dst + b - first, 0f);
             } else if (padColumns > 0) {
-                long zeroFrom = Math.max(a, lineStart + edge), zeroTo = Math.min(b, lineStart + edge + padColumns);
-                for (long at = zeroFrom; at < zeroTo; at++) {
-                    col.setAtIndex(JAVA_FLOAT, row + at - first, 0f);
+                int zeroFrom = Math.max(a, lineStart + edge), zeroTo = Math.min(b, lineStart + edge + padColumns);
+                for (int at = zeroFrom; at < zeroTo; at++) {
+                    work[dst + at - first] = 0f;
                 }
             }
         }
@@ -199,18 +196,22 @@ final class Im2col {
     /**
      * Columns {@code [first, end)} of {@link #unroll}'s column matrix, when {@link #shifts}: row
      * {@code (c·K + ky)·K + kx} of the band, {@code end − first} floats, at {@code colOff + row·(end − first)}. Runs
-     * on the calling thread: a band is a thread's share of a small product.
+     * on the calling thread: a band is a thread's share of a small product. Each channel's images are copied into the
+     * thread's work array once and each row is built there, then copied out in bulk (see the class comment).
      */
     static void unrollBand(MemorySegment in, long inOff, int C, int H, int W, int n, int s0, int count, int K,
-                           int pad, long first, long end, MemorySegment col, long colOff) {
+                           int pad, int first, int end, MemorySegment col, long colOff) {
         long hw = (long) H * W;
-        long band = end - first;
+        int total = Math.toIntExact(count * hw);
+        int band = end - first;
+        float[] work = buffer(total + band);
         for (int c = 0; c < C; c++) {
-            long images = inOff + c * n * hw + s0 * hw;
+            MemorySegment.copy(in, JAVA_FLOAT, (inOff + c * n * hw + s0 * hw) * Float.BYTES, work, 0, total);
             for (int ky = 0; ky < K; ky++) {
                 for (int kx = 0; kx < K; kx++) {
+                    shiftedTapBand(work, total, H, W, ky - pad, kx - pad, total, first, end);
                     long row = colOff + ((long) (c * K + ky) * K + kx) * band;
-                    shiftedTapBand(in, images, H, W, count, ky - pad, kx - pad, col, row, first, end);
+                    MemorySegment.copy(work, total, col, JAVA_FLOAT, row * Float.BYTES, band);
                 }
             }
         }
