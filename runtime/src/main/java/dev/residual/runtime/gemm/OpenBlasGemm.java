@@ -1,13 +1,13 @@
 package dev.residual.runtime.gemm;
 
+import dev.residual.runtime.parallel.ClaimingPool;
+import dev.residual.runtime.parallel.Parts;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import dev.residual.runtime.parallel.ClaimingPool;
-import dev.residual.runtime.parallel.Parts;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.nio.file.Path;
@@ -42,6 +42,8 @@ public final class OpenBlasGemm implements Gemm {
     private static final int CBLAS_ROW_MAJOR = 101;
     private static final int CBLAS_NO_TRANS = 111;
     private static final int CBLAS_TRANS = 112;
+    /** Stops an unreachable instance's band helper. */
+    private static final Cleaner CLEANER = Cleaner.create();
 
     private final MethodHandle sgemm;
     private final MethodHandle sgemm64;
@@ -58,7 +60,6 @@ public final class OpenBlasGemm implements Gemm {
     private volatile int threads;
     /** The threads that share a small product's bands with the caller, each band on one OpenBLAS thread. */
     private final ClaimingPool bands = new ClaimingPool("residual-gemm-bands-");
-    private static final Cleaner CLEANER = Cleaner.create();
     private final Parts runBand = this::runBand;
     /** Set while a product is split over {@link #bands}: a second caller at the same time runs its product whole. */
     private final AtomicBoolean splitting = new AtomicBoolean();
@@ -253,7 +254,7 @@ public final class OpenBlasGemm implements Gemm {
         }
     }
 
-    /** Band {@code part} of the product {@link #split} set up: its columns of {@code op(B)} and of {@code C}. */
+    /** Band {@code part} of the product {@link #sgemm} set up: its columns of {@code op(B)} and of {@code C}. */
     private void runBand(int part) {
         int first = bandStart(part);
         int end = bandStart(part + 1);

@@ -21,6 +21,12 @@ import java.lang.foreign.MemorySegment;
  * row-major output, with leading dimension {@code n·Ho·Wo} and offset {@code s0·Ho·Wo}). The scratch holds one
  * chunk ({@link #scratchSize}), and the unrolling writes into cache rather than memory.
  *
+ * <p><b>Bands.</b> When the backend cuts a chunk's small product into bands of columns run on several threads
+ * ({@link Gemm#columnBands}: OpenBLAS below {@code -Dresidual.gemm.serialBelow}, a batch-1 or batch-2 ResNet-20),
+ * a stride-1 same-size layer over shared memory is computed band by band instead: each thread unrolls its band's
+ * columns and multiplies them, so the band's column matrix is written and read in one core's cache (the caller's
+ * unrolling of the whole matrix, read half by another core, gained a tenth of what this does).
+ *
  * <p><b>Backward.</b> The weight gradient sums the chunks' products, computed transposed:
  * {@code dWeightᵀ = Σ col_chunk · dOut_chunkᵀ}, which OpenBLAS runs faster than {@code Σ dOut_chunk · col_chunkᵀ}
  * (measured at batch 128 and 2 threads: 8.9 against 12.4 ms for 16 channels at 28×28; no slower for the others),
