@@ -43,15 +43,20 @@ class TrainResNet20Test {
 
     private TrainResNet20.Settings withOrder(int epochs, Path out, boolean resume, int stopAfter, Path order,
                                              Path writeOrder) {
-        return new TrainResNet20.Settings(epochs, 64, 0.1, 7, 1, SUBSET, 256, 128, out, resume, stopAfter, order,
-                writeOrder, null, null);
+        return onSubset(epochs, 7, out, resume, stopAfter, order, writeOrder, null, null);
     }
 
     /** A run of seed {@code seed} on the subset, not resumed, with the given order and initial-weight files. */
     private static TrainResNet20.Settings start(int epochs, long seed, Path out, Path order, Path writeOrder,
                                                 Path writeInit, Path init) {
-        return new TrainResNet20.Settings(epochs, 64, 0.1, seed, 1, SUBSET, 256, 128, out, false, Integer.MAX_VALUE,
-                order, writeOrder, writeInit, init);
+        return onSubset(epochs, seed, out, false, Integer.MAX_VALUE, order, writeOrder, writeInit, init);
+    }
+
+    /** Every test's run: the subset's 256 training and 128 test images, batch 64, learning rate 0.1, one thread. */
+    private static TrainResNet20.Settings onSubset(int epochs, long seed, Path out, boolean resume, int stopAfter,
+                                                   Path order, Path writeOrder, Path writeInit, Path init) {
+        return new TrainResNet20.Settings(epochs, 64, 0.1, seed, 1, SUBSET, 256, 128, out, resume, stopAfter, order,
+                writeOrder, writeInit, init);
     }
 
     private static TrainResNet20.Result run(TrainResNet20.Settings settings, ByteArrayOutputStream log)
@@ -175,8 +180,8 @@ class TrainResNet20Test {
     @Test
     void initialWeightsAndResumeExcludeEachOther() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new TrainResNet20.Settings(1, 64, 0.1, 7, 1, SUBSET, 256, 128, temp, true, Integer.MAX_VALUE,
-                        null, null, null, temp.resolve("init.safetensors")));
+                () -> onSubset(1, 7, temp, true, Integer.MAX_VALUE, null, null, null,
+                        temp.resolve("init.safetensors")));
         assertEquals("--init and --resume exclude each other: a resumed run continues from its checkpoint's weights",
                 e.getMessage());
     }
