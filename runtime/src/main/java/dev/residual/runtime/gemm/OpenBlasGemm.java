@@ -54,7 +54,7 @@ public final class OpenBlasGemm implements Gemm {
     private final String config;
     private final String coreName;
     private final boolean int64;
-    /** Products with {@code m·n·k} below this run on one thread; 0 never. */
+    /** Products with {@code m·n·k} below this run as bands, each on one OpenBLAS thread; 0 never. */
     private final long serialBelow;
     /** The thread count {@link #setThreads} set: what a product above {@link #serialBelow} uses. */
     private volatile int threads;
@@ -100,7 +100,7 @@ public final class OpenBlasGemm implements Gemm {
         this(library, parseSerialBelow(System.getProperty(SERIAL_BELOW_PROPERTY)));
     }
 
-    /** As {@link #OpenBlasGemm(OpenBlasLocator.Located)}, with products under {@code serialBelow} on one thread. */
+    /** As {@link #OpenBlasGemm(OpenBlasLocator.Located)}, with products under {@code serialBelow} as bands. */
     public OpenBlasGemm(OpenBlasLocator.Located library, long serialBelow) {
         if (serialBelow < 0) {
             throw new IllegalArgumentException("serialBelow must be >= 0 multiply-adds, got " + serialBelow);
@@ -110,15 +110,18 @@ public final class OpenBlasGemm implements Gemm {
         SymbolLookup symbols = library.symbols();
         this.path = library.path();
         this.source = library.source();
-        MethodHandle getConfig = bind(linker, symbols, "openblas_get_config", FunctionDescriptor.of(ValueLayout.ADDRESS));
-        MethodHandle getCore = bind(linker, symbols, "openblas_get_corename", FunctionDescriptor.of(ValueLayout.ADDRESS));
+        MethodHandle getConfig = bind(linker, symbols, "openblas_get_config",
+                FunctionDescriptor.of(ValueLayout.ADDRESS));
+        MethodHandle getCore = bind(linker, symbols, "openblas_get_corename",
+                FunctionDescriptor.of(ValueLayout.ADDRESS));
         this.config = cString(getConfig);
         this.coreName = cString(getCore);
         // An INTERFACE64 build takes 64-bit integers for every size and leading dimension.
         this.int64 = config.contains("USE64BITINT");
         ValueLayout integer = int64 ? ValueLayout.JAVA_LONG : ValueLayout.JAVA_INT;
         this.setNumThreads = bind(linker, symbols, "openblas_set_num_threads", FunctionDescriptor.ofVoid(integer));
-        this.getNumThreads = bind(linker, symbols, "openblas_get_num_threads", FunctionDescriptor.of(ValueLayout.JAVA_INT));
+        this.getNumThreads = bind(linker, symbols, "openblas_get_num_threads",
+                FunctionDescriptor.of(ValueLayout.JAVA_INT));
         FunctionDescriptor descriptor = FunctionDescriptor.ofVoid(
                 ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,   // order, transA, transB
                 integer, integer, integer,                                          // m, n, k
@@ -326,7 +329,7 @@ public final class OpenBlasGemm implements Gemm {
 
     @Override
     public String describe() {
-        String serial = serialBelow > 0 ? ", products under " + serialBelow + " multiply-adds on one" : "";
+        String serial = serialBelow > 0 ? ", products under " + serialBelow + " multiply-adds in one-thread bands" : "";
         return "OpenBLAS " + config.trim() + " (core " + coreName + ", " + threads() + " threads" + serial + ", "
                 + THREAD_TIMEOUT + "=" + System.getenv().getOrDefault(THREAD_TIMEOUT, "default") + ") from " + source
                 + ": " + path;

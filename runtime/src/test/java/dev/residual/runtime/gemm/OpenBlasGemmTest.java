@@ -160,7 +160,7 @@ class OpenBlasGemmTest {
         assertFalse(everyProductThreaded.runsSerially(1, 1, 1));
         assertTrue(everyProductThreaded.describe().contains("2 threads,"), everyProductThreaded.describe());
         assertTrue(gemm.describe().contains("products under " + OpenBlasGemm.DEFAULT_SERIAL_BELOW
-                + " multiply-adds on one"), gemm.describe());
+                + " multiply-adds in one-thread bands"), gemm.describe());
         OpenBlasLocator.Located library = OpenBlasLocator.fromEnvironment().locate();
         assertThrows(IllegalArgumentException.class, () -> new OpenBlasGemm(library, -1));
     }
