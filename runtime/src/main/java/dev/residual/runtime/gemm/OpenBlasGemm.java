@@ -31,9 +31,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * a one-thread OpenBLAS call, shared by the caller and a {@link ClaimingPool} helper: a band the helper has not claimed
  * when the caller is free runs on the caller, so a helper waiting for a core cannot hold the product up. A
  * convolution does better still by unrolling each band's input on the band's own thread ({@link #columnBands},
- * {@link #runBands}). Measured with {@code bench/latency_under_load.sh} (p50 / p99): 2.8 / 4.5 ms quiet and
- * 6.4 / 9.9 ms beside two busy processes, against 3.2 / 5.7 and 240 / 252 ms with every product threaded
- * ({@code bench/README.md}, "Threads"). Set the property to 0 to let OpenBLAS thread every product. The switch is
+ * {@link #runBands}). Measured on a batch-1 ResNet-20 pass (p50 / p99): 2.9 / 4.6 ms quiet and 5.4 / 9.4 ms beside
+ * two busy processes, against 3.2 / 5.7 and 240 / 252 ms with every product threaded ({@code bench/README.md},
+ * "Threads"). Set the property to 0 to let OpenBLAS thread every product. The switch is
  * {@code openblas_set_num_threads}, process-wide and about 0.3 µs: if two threads call at once, one may run its
  * product with the other's thread count, which changes its speed, never its result.
  */
