@@ -174,10 +174,11 @@ public final class OpenBlasGemm implements Gemm {
         int ta = transA ? CBLAS_TRANS : CBLAS_NO_TRANS;
         int tb = transB ? CBLAS_TRANS : CBLAS_NO_TRANS;
         try {
+            int parts = columnParts(n, threads);
             if (banding || !runsSerially(m, n, k)) {
                 // In a band OpenBLAS is already on one thread; a large product uses all of them.
                 call(ta, tb, m, n, k, alpha, aAddress, lda, bAddress, ldb, beta, cAddress, ldc);
-            } else if (columnParts(n, threads) > 1 && splitting.compareAndSet(false, true)) {
+            } else if (parts > 1 && splitting.compareAndSet(false, true)) {
                 try {
                     bandTa = ta;
                     bandTb = tb;
@@ -192,8 +193,8 @@ public final class OpenBlasGemm implements Gemm {
                     bandBeta = beta;
                     bandC = cAddress;
                     bandLdc = ldc;
-                    bandParts = columnParts(n, threads);
-                    runHeldBands(runBand, bandParts);
+                    bandParts = parts;
+                    runHeldBands(runBand, parts);
                 } finally {
                     splitting.set(false);
                 }

@@ -88,13 +88,21 @@ public final class PartPool {
     }
 
     private void awaitWorkers() {
+        awaitZero(pending, this);
+    }
+
+    /**
+     * Waits, on the caller, until {@code count} is 0: spins {@value #SPINS} times, then parks ({@code blocker} names
+     * the wait in thread dumps) until the thread that brings it to 0 unparks the caller.
+     */
+    static void awaitZero(AtomicInteger count, Object blocker) {
         int spins = SPINS;
-        while (pending.get() != 0) {
+        while (count.get() != 0) {
             if (spins > 0) {
                 spins--;
                 Thread.onSpinWait();
             } else {
-                LockSupport.park(this);
+                LockSupport.park(blocker);
             }
         }
     }
