@@ -258,11 +258,12 @@ public final class ModelWriter {
 
     private void constructors(TypeSpec.Builder type) {
         type.addMethod(MethodSpec.constructorBuilder().addModifiers(Modifier.PUBLIC)
-                .addJavadoc("A model on the default GEMM backend, initialized as PyTorch would from seed 0.\n")
+                .addJavadoc("A model on the default GEMM backend, initialized as PyTorch would be after "
+                        + "{@code torch.manual_seed(0)}.\n")
                 .addStatement("this($T.defaultGemm(), 0L)", Symbols.BACKENDS).build());
         type.addMethod(MethodSpec.constructorBuilder().addModifiers(Modifier.PUBLIC)
-                .addJavadoc("A model on the given backend, initialized as PyTorch would (Kaiming-uniform weights, "
-                        + "unit norms) from a seed.\n")
+                .addJavadoc("A model on the given backend, with the initial weights PyTorch gives the same layers after "
+                        + "{@code torch.manual_seed(seed)} (Kaiming-uniform weights, unit norms).\n")
                 .addParameter(Symbols.GEMM, "gemm")
                 .addParameter(long.class, "seed")
                 .addStatement("super(gemm, BATCH, PARAMETER_FLOATS, BUFFER_FLOATS, ACTIVATION_FLOATS, PARAMETERS, "

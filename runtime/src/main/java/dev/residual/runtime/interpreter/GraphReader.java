@@ -1,6 +1,6 @@
 package dev.residual.runtime.interpreter;
 
-import dev.residual.runtime.interpreter.ModelGraph.Init;
+import dev.residual.runtime.model.ParameterSpec.Init;
 import dev.residual.runtime.interpreter.ModelGraph.Kind;
 import dev.residual.runtime.interpreter.ModelGraph.Node;
 import dev.residual.runtime.interpreter.ModelGraph.Param;

@@ -1,5 +1,6 @@
 package dev.residual.runtime.interpreter;
 
+import dev.residual.runtime.model.ParameterSpec;
 import java.util.List;
 import java.util.Map;
 
@@ -161,11 +162,9 @@ public record ModelGraph(String model, String className, int batch, int input, S
         }
     }
 
-    /** How a parameter starts: PyTorch's defaults, as the generated class initializes it. */
-    public enum Init { KAIMING_UNIFORM, FAN_IN_UNIFORM, ONES, ZEROS, NORMAL }
-
     /** A learned parameter or a running-statistics buffer, with its PyTorch name and shape. */
-    public record Param(String name, int[] shape, boolean trainable, Init init, int fanIn, String node) {
+    public record Param(String name, int[] shape, boolean trainable, ParameterSpec.Init init, int fanIn,
+                        String node) {
 
         public long size() {
             long size = 1;

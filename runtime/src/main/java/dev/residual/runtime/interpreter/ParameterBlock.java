@@ -3,13 +3,12 @@ package dev.residual.runtime.interpreter;
 import dev.residual.runtime.Tensor;
 import dev.residual.runtime.interpreter.ModelGraph.Param;
 import dev.residual.runtime.ops.Init;
+import dev.residual.runtime.random.TorchGenerator;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * The interpreter's parameters (and their gradients) and running statistics, each kind in one block in graph order,
@@ -83,27 +82,14 @@ final class ParameterBlock {
     }
 
     /**
-     * Fills every parameter as a generated class does from the same seed (PyTorch's default schemes, in the same
-     * order from the same generator), so an interpreter and a generated model built with one seed start equal.
+     * Fills every parameter as a generated class does from the same seed (PyTorch's defaults, in the same order from
+     * the same generator), so an interpreter and a generated model built with one seed start equal.
      */
     void initialize(long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
+        TorchGenerator random = new TorchGenerator(seed);
         for (Param param : params) {
             Slot slot = slots.get(param.name());
-            switch (param.init()) {
-                case ONES -> Init.fill(slot.block(), slot.offset(), param.size(), 1f);
-                case ZEROS -> Init.fill(slot.block(), slot.offset(), param.size(), 0f);
-                // nn.Embedding's N(0, 1), drawn as the generated class draws it
-                case NORMAL -> {
-                    for (long i = 0; i < param.size(); i++) {
-                        slot.block().setAtIndex(ValueLayout.JAVA_FLOAT, slot.offset() + i,
-                                (float) random.nextGaussian());
-                    }
-                }
-                // kaiming_uniform_(a=√5) for weights and PyTorch's bias init share the bound 1/√fanIn.
-                case KAIMING_UNIFORM, FAN_IN_UNIFORM -> Init.uniform(random, slot.block(), slot.offset(),
-                        param.size(), 1.0 / Math.sqrt(param.fanIn()));
-            }
+            Init.parameter(random, param.init(), param.fanIn(), slot.block(), slot.offset(), param.size());
         }
     }
 

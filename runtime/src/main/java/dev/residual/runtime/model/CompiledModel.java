@@ -5,7 +5,9 @@ import dev.residual.runtime.Tensor;
 import dev.residual.runtime.gemm.Gemm;
 import dev.residual.runtime.io.Safetensors;
 import dev.residual.runtime.optim.LearningRate;
+import dev.residual.runtime.ops.Init;
 import dev.residual.runtime.optim.Optimizer;
+import dev.residual.runtime.random.TorchGenerator;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -14,7 +16,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * What every generated model class extends: its memory blocks, its parameters by name, checkpoints, views of its
@@ -69,32 +70,14 @@ public abstract class CompiledModel implements AutoCloseable {
         return arena.allocate(Math.max(floats, 1) * Float.BYTES, ALIGNMENT);
     }
 
-    /** Fills every parameter as PyTorch's defaults do, from a seed: the same seed gives the same model. */
+    /**
+     * Fills every parameter as PyTorch's defaults do after {@code torch.manual_seed(seed)}, in declaration order (see
+     * {@link Init}): the same seed gives the same model here and in PyTorch.
+     */
     public final void initialize(long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
+        TorchGenerator random = new TorchGenerator(seed);
         for (ParameterSpec spec : specs) {
-            Tensor tensor = state.get(spec.name());
-            switch (spec.init()) {
-                case ONES -> {
-                    for (long i = 0; i < spec.size(); i++) {
-                        tensor.set(i, 1f);
-                    }
-                }
-                case ZEROS -> tensor.data().fill((byte) 0);
-                case NORMAL -> {
-                    for (long i = 0; i < spec.size(); i++) {
-                        tensor.set(i, (float) random.nextGaussian());
-                    }
-                }
-                case KAIMING_UNIFORM, FAN_IN_UNIFORM -> {
-                    // kaiming_uniform_(a=√5) has gain √(2/(1+5)) and bound gain·√(3/fanIn) = 1/√fanIn, the same
-                    // bound PyTorch uses for biases.
-                    double bound = 1.0 / Math.sqrt(spec.fanIn());
-                    for (long i = 0; i < spec.size(); i++) {
-                        tensor.set(i, (float) ((random.nextDouble() * 2 - 1) * bound));
-                    }
-                }
-            }
+            Init.parameter(random, spec.init(), spec.fanIn(), state.get(spec.name()).data(), 0, spec.size());
         }
     }
 

@@ -3,16 +3,14 @@ package dev.residual.runtime.data;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.residual.runtime.random.TorchGenerator;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
-import java.util.SplittableRandom;
-import java.util.random.RandomGeneratorFactory;
 import org.junit.jupiter.api.Test;
 
 /** Shuffling reproducible per (seed, epoch), batches copied exactly into preallocated arrays, no allocation. */
@@ -89,33 +87,17 @@ class BatchesTest {
     }
 
     @Test
-    void orderIsAFisherYatesShuffleFromSplittableRandomSeededWithTheEpochSeed() throws IOException {
+    void epochKIsTheKPlusFirstRandpermOfTheSeedsTorchGenerator() throws IOException {
         Batches batches = new Batches(dataset(50), 8, 5, true);
         batches.startEpoch(3);
+        TorchGenerator random = new TorchGenerator(5);
         int[] expected = new int[50];
-        Arrays.setAll(expected, i -> i);
-        SplittableRandom random = new SplittableRandom(EpochOrder.epochSeed(5, 3));
-        for (int i = 49; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int swap = expected[i];
-            expected[i] = expected[j];
-            expected[j] = swap;
+        for (int epoch = 0; epoch <= 3; epoch++) {
+            random.permutation(expected);
         }
         assertArrayEquals(expected, batches.order());
-        assertNotEquals(EpochOrder.epochSeed(5, 3), EpochOrder.epochSeed(5, 4));
-        assertNotEquals(EpochOrder.epochSeed(5, 3), EpochOrder.epochSeed(6, 3));
-    }
-
-    @Test
-    void aGivenGeneratorIsSeededPerEpochToo() throws IOException {
-        Dataset data = dataset(64);
-        RandomGeneratorFactory<?> factory = RandomGeneratorFactory.of("L64X128MixRandom");
-        Batches a = new Batches(data, 8, EpochOrder.shuffled(9, factory::create), false);
-        Batches b = new Batches(data, 8, EpochOrder.shuffled(9, factory::create), false);
-        int[] order = epochOrder(a, 2);
-        assertPermutation(order, 64);
-        assertArrayEquals(order, epochOrder(b, 2));
-        assertFalse(Arrays.equals(order, epochOrder(new Batches(data, 8, 9, true), 2)));
+        assertFalse(Arrays.equals(expected, epochOrder(batches, 4)));
+        assertFalse(Arrays.equals(expected, epochOrder(new Batches(dataset(50), 8, 6, true), 3)));
     }
 
     @Test

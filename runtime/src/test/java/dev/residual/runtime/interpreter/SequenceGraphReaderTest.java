@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.residual.runtime.interpreter.ModelGraph.Init;
+import dev.residual.runtime.model.ParameterSpec.Init;
 import dev.residual.runtime.interpreter.ModelGraph.Kind;
 import org.junit.jupiter.api.Test;
 

@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.residual.runtime.gemm.Backends;
 import dev.residual.runtime.gemm.Gemm;
+import dev.residual.runtime.random.TorchGenerator;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,7 +21,7 @@ class AllocationTest {
     private static final int HW = H * W;
 
     private final Gemm gemm = Backends.defaultGemm();
-    private final SplittableRandom random = new SplittableRandom(11);
+    private final TorchGenerator random = new TorchGenerator(11);
     private final com.sun.management.ThreadMXBean threads =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
@@ -49,7 +49,7 @@ class AllocationTest {
     }
 
     private void allocate(Arena arena) {
-        SplittableRandom random = new SplittableRandom(3);
+        TorchGenerator random = new TorchGenerator(3);
         nchw = filled(arena, (long) N * C * HW, random);
         in = filled(arena, (long) C * N * HW, random);
         out = arena.allocate((long) F * N * HW * Float.BYTES, 64);
@@ -69,7 +69,7 @@ class AllocationTest {
         dense = arena.allocate((long) UNITS * N * Float.BYTES, 64);
         denseWeight = arena.allocate((long) UNITS * C * HW * Float.BYTES, 64);
         denseBias = arena.allocate((long) UNITS * Float.BYTES, 64);
-        SplittableRandom init = new SplittableRandom(1);
+        TorchGenerator init = new TorchGenerator(1);
         Init.conv2d(init, weight, 0, F, C, K, bias, 0);
         Init.dense(init, denseWeight, 0, UNITS, C * HW, denseBias, 0);
         Init.norm(gamma, 0, beta, 0, C * HW);
@@ -91,7 +91,7 @@ class AllocationTest {
         dDenseBias = arena.allocate((long) UNITS * Float.BYTES, 64);
     }
 
-    private static MemorySegment filled(Arena arena, long count, SplittableRandom random) {
+    private static MemorySegment filled(Arena arena, long count, TorchGenerator random) {
         MemorySegment segment = arena.allocate(count * Float.BYTES, 64);
         Init.uniform(random, segment, 0, count, 1);
         return segment;

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.residual.runtime.ops.Fixtures.Buf;
+import dev.residual.runtime.random.TorchGenerator;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** PyTorch-default initialization: bounds, spread, reproducibility from a seed. */
@@ -21,7 +21,7 @@ class InitTest {
         double bound = 1 / Math.sqrt(C * K * K); // kaiming_uniform_(a=√5): 1/√fan_in
         try (Arena arena = Arena.ofConfined()) {
             Buf weight = empty(arena, (long) F * C * K * K), bias = empty(arena, F);
-            Init.conv2d(new SplittableRandom(42), weight.seg(), weight.off(), F, C, K, bias.seg(), bias.off());
+            Init.conv2d(new TorchGenerator(42), weight.seg(), weight.off(), F, C, K, bias.seg(), bias.off());
             assertUniform(weight.read(F * C * K * K), bound);
             assertWithin(bias.read(F), bound);
             weight.assertUntouchedBeyond((long) F * C * K * K, "weight");
@@ -34,7 +34,7 @@ class InitTest {
         int units = 100, inF = 64;
         try (Arena arena = Arena.ofConfined()) {
             Buf weight = empty(arena, (long) units * inF), bias = empty(arena, units);
-            Init.dense(new SplittableRandom(7), weight.seg(), weight.off(), units, inF, bias.seg(), bias.off());
+            Init.dense(new TorchGenerator(7), weight.seg(), weight.off(), units, inF, bias.seg(), bias.off());
             assertUniform(weight.read(units * inF), 1 / Math.sqrt(inF));
             assertWithin(bias.read(units), 1 / Math.sqrt(inF));
         }
@@ -44,9 +44,9 @@ class InitTest {
     void sameSeedSameParametersOtherSeedOthers() {
         try (Arena arena = Arena.ofConfined()) {
             Buf a = empty(arena, 8 * 3 * 5 * 5), b = empty(arena, 8 * 3 * 5 * 5), c = empty(arena, 8 * 3 * 5 * 5);
-            Init.conv2d(new SplittableRandom(1), a.seg(), a.off(), 8, 3, 5, null, 0);
-            Init.conv2d(new SplittableRandom(1), b.seg(), b.off(), 8, 3, 5, null, 0);
-            Init.conv2d(new SplittableRandom(2), c.seg(), c.off(), 8, 3, 5, null, 0);
+            Init.conv2d(new TorchGenerator(1), a.seg(), a.off(), 8, 3, 5, null, 0);
+            Init.conv2d(new TorchGenerator(1), b.seg(), b.off(), 8, 3, 5, null, 0);
+            Init.conv2d(new TorchGenerator(2), c.seg(), c.off(), 8, 3, 5, null, 0);
             assertArrayEquals(a.read(600), b.read(600));
             assertFalse(Arrays.equals(a.read(600), c.read(600)));
             a.assertUntouchedBeyond(600, "bias-free conv");

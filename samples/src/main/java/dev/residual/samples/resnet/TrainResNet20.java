@@ -34,6 +34,9 @@ public final class TrainResNet20 {
             usage: train [--epochs 3] [--batch 128] [--lr 0.1] [--seed 1] [--threads N] [--data DIR]
                          [--limit N] [--test-limit N] [--out runs/resnet20] [--resume] [--stop-after E]
                          [--order FILE | --write-order FILE] [--init FILE | --write-init FILE]
+              --seed S       PyTorch's initial weights after torch.manual_seed(S) and torch.randperm's shuffles
+                             from a generator seeded with S: train_resnet20.py --seed S starts from the same
+                             weights and sees the same batches
               --data DIR     a folder with Fashion-MNIST's four IDX files (default: Debian's dataset-fashion-mnist,
                              else the bundled 2,000-image subset)
               --limit N      train on the first N images only; --test-limit N evaluates on the first N
@@ -136,8 +139,8 @@ public final class TrainResNet20 {
             out.printf(Locale.ROOT, "ResNet-20: %,d parameters; %,d training and %,d test images; batch %d; %s%n",
                     ResNet20Net.PARAMETER_COUNT, train.size(), test.size(), s.batch(), gemm.describe());
             out.printf(Locale.ROOT, "Initial weights: %s; data order: %s%n",
-                    s.init() == null ? "from seed " + s.seed() : "the weights in " + s.init(),
-                    s.order() == null ? "a fresh shuffle per epoch from seed " + s.seed()
+                    s.init() == null ? "PyTorch's for seed " + s.seed() : "the weights in " + s.init(),
+                    s.order() == null ? "a fresh shuffle per epoch, torch.randperm's for seed " + s.seed()
                             : "the orders in " + s.order());
             double imagesPerSecond = 0;
             double accuracy = Double.NaN;
