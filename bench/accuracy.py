@@ -3,7 +3,8 @@
 PyTorch reaches with the same recipe") measured with enough runs to tell a real gap from the spread between seeds.
 
 For each seed it runs `./residual train --epochs E --seed S` and `bench/pytorch/train_resnet20.py --epochs E --seed S`
-(the same recipe; see that script), a few runs at a time, and keeps each run's output in OUT/ours-S.log and
+(the same recipe; see that script; since 2026-11-28 the same seed also means the same initial weights and the same
+data orders on both sides, so a pair of runs differs only in arithmetic), a few runs at a time, and keeps each run's output in OUT/ours-S.log and
 OUT/pytorch-S.log (per-step losses in OUT/ours-S/history.csv and OUT/pytorch-S.csv). A seed whose log already holds
 a RESULT line is not run again, so runs add up across sessions. Then it prints one row per seed, each side's mean
 and standard deviation, and Welch's t for the difference of the means.
@@ -11,7 +12,8 @@ and standard deviation, and Welch's t for the difference of the means.
   /usr/bin/python3 bench/accuracy.py --seeds 1-4 --threads 1 --jobs 2 --out runs/accuracy
   /usr/bin/python3 bench/accuracy.py --out runs/accuracy --summarize      # the table of what is there
 
-With --swap-orders each side trains on the other's data orders: ours on the torch.randperm orders PyTorch draws for
+With --swap-orders (which now changes nothing, both sides drawing the same orders) each side trains on the other's
+data orders: ours on the torch.randperm orders PyTorch draws for
 the seed, PyTorch on the orders ours draws (both written first to OUT/orders/ with each program's --write-order). Use
 its own OUT folder. Whether the gap follows the orders or the framework tells the data order's part from the rest.
 
