@@ -23,16 +23,17 @@ The metadata holds LAYERS as text, so the Java test builds the same modules.
 import hashlib
 import importlib.util
 import json
-import math
 import os
-import struct
+import sys
 
-import numpy as np
 import torch
 import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, '..', '..', '..', '..')
+# the safetensors writer the samples' golden scripts share (make_golden_unet.py and make_golden_transformer.py too)
+sys.path.insert(0, os.path.join(ROOT, 'samples', 'src', 'test', 'python'))
+from make_golden import write_safetensors  # noqa: E402
 OUT = os.path.join(HERE, '..', 'resources', 'golden', 'random.safetensors')
 RESNET_OUT = os.path.join(ROOT, 'samples', 'src', 'test', 'resources', 'golden', 'resnet20.init.sha256')
 
@@ -56,26 +57,9 @@ def module(spec):
     return nn.Embedding(spec[1], spec[2])
 
 
-def write_safetensors(path, named, metadata):
-    header = {'__metadata__': metadata}
-    offset = 0
-    blobs = []
-    for name in sorted(named):
-        array = np.ascontiguousarray(named[name])
-        dtype = {np.dtype(np.float32): 'F32', np.dtype(np.int64): 'I64'}[array.dtype]
-        blob = array.astype(array.dtype.newbyteorder('<')).tobytes()
-        header[name] = {'dtype': dtype, 'shape': list(array.shape), 'data_offsets': [offset, offset + len(blob)]}
-        offset += len(blob)
-        blobs.append(blob)
-    text = json.dumps(header, separators=(',', ':'), sort_keys=True).encode()
-    text += b' ' * (-len(text) % 8)
-    with open(path, 'wb') as out:
-        out.write(struct.pack('<Q', len(text)) + text + b''.join(blobs))
-
-
 def permutations(n, seed, count):
     generator = torch.Generator().manual_seed(seed)
-    return [torch.randperm(n, generator=generator).numpy() for _ in range(count)]
+    return [torch.randperm(n, generator=generator) for _ in range(count)]
 
 
 def resnet20():
@@ -90,19 +74,19 @@ def resnet20():
 def main():
     tensors = {}
     torch.manual_seed(7)
-    tensors['uniform.seed7'] = torch.empty(1000).uniform_(-0.3, 0.7).numpy()
+    tensors['uniform.seed7'] = torch.empty(1000).uniform_(-0.3, 0.7)
 
     torch.manual_seed(3)
     for i, spec in enumerate(LAYERS):
         for name, value in module(spec).state_dict().items():
-            tensors[f'layers.{i}.{name}'] = value.numpy()
+            tensors[f'layers.{i}.{name}'] = value
 
-    tensors['randperm.small'] = np.stack(permutations(10, 1, 3))
+    tensors['randperm.small'] = torch.stack(permutations(10, 1, 3))
     big = permutations(60000, 1, 3)
-    tensors['randperm.head'] = np.stack([p[:64] for p in big])
-    tensors['randperm.tail'] = np.stack([p[-64:] for p in big])
-    index = np.arange(60000, dtype=np.int64)
-    tensors['randperm.weighted'] = np.array([int((index * p).sum()) for p in big], dtype=np.int64)
+    tensors['randperm.head'] = torch.stack([p[:64] for p in big])
+    tensors['randperm.tail'] = torch.stack([p[-64:] for p in big])
+    index = torch.arange(60000, dtype=torch.int64)
+    tensors['randperm.weighted'] = torch.stack([(index * p).sum() for p in big])
 
     metadata = {'layers': json.dumps(LAYERS), 'torch': torch.__version__}
     write_safetensors(OUT, tensors, metadata)
@@ -114,7 +98,7 @@ def main():
     for name, value in model.state_dict().items():
         if name.endswith('num_batches_tracked'):
             continue
-        digest = hashlib.sha256(value.numpy().astype('<f4').tobytes()).hexdigest()
+        digest = hashlib.sha256(value.numpy().astype('<f4', copy=False).tobytes()).hexdigest()
         lines.append(f'{digest}  {name}\n')
     with open(RESNET_OUT, 'w') as out:
         out.write(f'# torch.manual_seed(1); ResNet20() of bench/pytorch/train_resnet20.py; torch {torch.__version__}\n')

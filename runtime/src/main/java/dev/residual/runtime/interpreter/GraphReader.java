@@ -1,10 +1,10 @@
 package dev.residual.runtime.interpreter;
 
-import dev.residual.runtime.model.ParameterSpec.Init;
 import dev.residual.runtime.interpreter.ModelGraph.Kind;
 import dev.residual.runtime.interpreter.ModelGraph.Node;
 import dev.residual.runtime.interpreter.ModelGraph.Param;
 import dev.residual.runtime.interpreter.ModelGraph.Shape;
+import dev.residual.runtime.model.ParameterSpec.Init;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.residual.runtime.model.ParameterSpec.Init;
 import dev.residual.runtime.interpreter.ModelGraph.Kind;
+import dev.residual.runtime.model.ParameterSpec.Init;
 import org.junit.jupiter.api.Test;
 
 /** Reading a sequence model's graph: shapes {@code sequence:T,D}, the embeddings and attention, and their damage. */
