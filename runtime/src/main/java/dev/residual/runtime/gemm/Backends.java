@@ -90,6 +90,9 @@ public final class Backends {
         };
         gemm.setThreads(threads);
         LOG.log(Level.INFO, "GEMM backend: {0}", gemm.describe());
+        if (gemm instanceof OpenBlasGemm blas && blas.fasterLibraryHint() != null) {
+            LOG.log(Level.INFO, "Faster: {0}", blas.fasterLibraryHint());
+        }
         return gemm;
     }
 

@@ -346,6 +346,22 @@ public final class OpenBlasGemm implements Gemm {
         return source;
     }
 
+    /**
+     * Advice when this is the bundled copy, which is slower than a system OpenBLAS on small products; {@code null}
+     * otherwise. Measured on the project's 2-core AMD EPYC (bench/README.md, "Which OpenBLAS"): Debian's OpenBLAS
+     * 0.3.21 ran the products of ResNet-20's convolutions up to 2.3× faster than the bundled build (0.3.31, and the same
+     * publisher's 0.3.21 alike) on one thread at batch 1, and 1.5× on the first stage's at batch 64; a 1024³ product
+     * ran the same, and forcing the compute kernel changed nothing, so it is the work around the kernel that differs.
+     * The training step took 564–686 against 835 ms at batch 128.
+     */
+    public String fasterLibraryHint() {
+        if (!OpenBlasLocator.BUNDLED_SOURCE.equals(source)) {
+            return null;
+        }
+        return "the bundled OpenBLAS build runs a ResNet's small products up to 2× slower than Debian's; install it"
+                + " (sudo apt-get install libopenblas0-pthread) and Residual will load it instead";
+    }
+
     /** What {@code openblas_get_config} says (version, build options, threading model). */
     public String config() {
         return config;

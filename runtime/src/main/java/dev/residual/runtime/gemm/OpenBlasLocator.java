@@ -34,6 +34,8 @@ public final class OpenBlasLocator {
 
     public static final String PATH_PROPERTY = "residual.openblas.path";
     public static final String PATH_ENV = "RESIDUAL_OPENBLAS_PATH";
+    /** {@link Located#source} of the copy extracted from the {@code org.bytedeco:openblas} jar. */
+    public static final String BUNDLED_SOURCE = "bundled org.bytedeco:openblas jar";
     public static final String CACHE_PROPERTY = "residual.cache.dir";
     static final String SYSTEM_NAME = "libopenblas.so.0";
     static final String CARRIER_FOLDER = "org/bytedeco/openblas/linux-x86_64/";
@@ -105,7 +107,7 @@ public final class OpenBlasLocator {
                 for (String name : CARRIED_LOAD_ORDER) {
                     lookup = open(folder.resolve(name));
                 }
-                return new Located(folder.resolve(SYSTEM_NAME), "bundled org.bytedeco:openblas jar", lookup);
+                return new Located(folder.resolve(SYSTEM_NAME), BUNDLED_SOURCE, lookup);
             }
         } catch (IOException | IllegalArgumentException e) {
             attempts.add("bundled copy: " + e.getMessage());

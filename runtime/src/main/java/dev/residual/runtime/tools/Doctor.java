@@ -58,6 +58,9 @@ public final class Doctor {
             out.printf("  loaded from %s (%s)%n", blas.path(), blas.source());
             out.printf("  config      %s%n", blas.config().trim());
             out.printf("  core        %s%n", blas.coreName());
+            if (blas.fasterLibraryHint() != null) {
+                out.printf("  hint        %s%n", blas.fasterLibraryHint());
+            }
         } else {
             out.printf("  details     %s%n", gemm.describe());
         }

@@ -2,6 +2,7 @@ package dev.residual.runtime.gemm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -95,6 +96,11 @@ class OpenBlasLocatorTest {
         }
         OpenBlasGemm gemm = new OpenBlasGemm(first);
         assertTrue(gemm.config().contains("OpenBLAS"), gemm.config());
+        assertTrue(gemm.fasterLibraryHint().contains("apt-get install libopenblas0-pthread"), gemm.fasterLibraryHint());
+        // The same file loaded as the user's own choice: no advice to replace it.
+        OpenBlasGemm chosen = new OpenBlasGemm(new OpenBlasLocator(first.path().toString(), NO_SUCH_SYSTEM_LIBRARY, NO_CARRIER,
+                temp).locate());
+        assertNull(chosen.fasterLibraryHint(), chosen.source());
     }
 
     @Test
