@@ -8,7 +8,6 @@ import com.palantir.javapoet.JavaFile;
 import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.TypeSpec;
 import dev.residual.processor.ResidualProcessor;
-import dev.residual.processor.emit.ops.Emit;
 import dev.residual.processor.emit.ops.OpEmitter;
 import dev.residual.processor.graph.Op;
 import dev.residual.processor.graph.Graph;
@@ -508,8 +507,8 @@ public final class ModelWriter {
     }
 
     /**
-     * The backward statements of those steps, last step first: undo the fused ReLU (mask the gradient in place),
-     * send the gradient of a fused residual add to the shortcut, then the head op's own backward.
+     * The backward statements of those steps, last step first: undo the fused ReLU (mask the gradient in place), then
+     * the head op's own backward. A batch norm undoes a fused ReLU and residual add itself, in its first pass.
      */
     private CodeBlock backwardSteps(List<Node> nodes) {
         CodeBlock.Builder code = CodeBlock.builder();
@@ -521,16 +520,10 @@ public final class ModelWriter {
             }
             code.add("// $L: $L\n", step.head().path(), describe(step));
             Shape shape = step.output().shape();
-            if (step.fusedOf(Op.Relu.class) != null) {
+            if (step.fusedOf(Op.Relu.class) != null && !(step.head().op() instanceof Op.BatchNorm)) {
                 code.addStatement("$T.reluBackward($L, $L, $L, $L, n, $L, false)", Symbols.kernel("Activations"),
                         symbols.tensor(step.output()), symbols.gradient(step.output()), shape.channels(),
                         shape.spatial(), symbols.gradient(step.output()));
-            }
-            Node add = step.fusedOf(Op.Add.class);
-            if (add != null && step.head().op() instanceof Op.BatchNorm) {
-                Value shortcut = add.inputs().get(1);
-                code.add(Emit.sendGradient(symbols, step.output(), shortcut, shape,
-                        backprop.accumulate(step, shortcut)));
             }
             code.add(OpEmitter.of(step.head().op()).backward(step, symbols, backprop));
         }

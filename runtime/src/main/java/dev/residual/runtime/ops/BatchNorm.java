@@ -224,9 +224,9 @@ public final class BatchNorm {
      * {@code dBeta = Σ dOut}, {@code dGamma = Σ dOut·x̂}, and
      * {@code dIn = gamma·rstd/M · (M·dOut − Σ dOut − x̂·Σ dOut·x̂)}, the sums in double.
      *
-     * <p>{@code dOut} is the gradient of the norm's own output: a fused ReLU and residual add are undone first, the
-     * ReLU's mask with {@link Activations#reluBackward} (from this kernel's output) and the add's gradient sent to
-     * the residual with {@link Elementwise#accumulate}.
+     * <p>{@code dOut} is the gradient of the norm's own output. A fused residual add and ReLU are undone either first,
+     * with {@link Activations#reluBackward} and {@link Elementwise#accumulate}, or in this kernel's first pass with
+     * {@link #backwardThroughAdd}.
      *
      * @param in         the forward's input, channel-major {@code C×(n·hw)}
      * @param C          channels
@@ -246,22 +246,47 @@ public final class BatchNorm {
                                 MemorySegment saveMean, long smOff, MemorySegment saveRstd, long srOff,
                                 MemorySegment dOut, long dOutOff, MemorySegment dGamma, long dgOff,
                                 MemorySegment dBeta, long dbOff, MemorySegment dIn, long dInOff, boolean accumulate) {
+        backwardThroughAdd(in, inOff, C, hw, n, gamma, gOff, saveMean, smOff, saveRstd, srOff, dOut, dOutOff,
+                null, 0, null, 0, false, dGamma, dgOff, dBeta, dbOff, dIn, dInOff, accumulate);
+    }
+
+    /**
+     * {@link #backward} of a norm fused with the residual add and ReLU that follow it ({@code y = relu(bn(x) + r)}),
+     * undoing them in the pass that sums the gradient rather than in passes of their own: element by element,
+     * {@code dOut} is masked where {@code y ≤ 0} (in place, as {@link Activations#reluBackward} does), and the masked
+     * gradient, which is also the residual's, is written or added to {@code dResidual}. The results are those of the
+     * three kernels one after the other, bit for bit. The generated code calls this; the interpreter, which runs
+     * every op on its own, does not.
+     *
+     * @param dOut               gradient of {@code y} on entry; the gradient of the norm's output on return
+     * @param y                  the fused output, {@code C×(n·hw)}, or {@code null} when no ReLU was fused
+     * @param dResidual          {@code C×(n·hw)} floats receiving the residual's gradient, or {@code null} when no add
+     *                           was fused; must not overlap {@code dOut}
+     * @param accumulateResidual {@code false} overwrites {@code dResidual}, {@code true} adds onto it
+     */
+    public static void backwardThroughAdd(MemorySegment in, long inOff, int C, int hw, int n, MemorySegment gamma,
+                                          long gOff, MemorySegment saveMean, long smOff, MemorySegment saveRstd,
+                                          long srOff, MemorySegment dOut, long dOutOff, MemorySegment y, long yOff,
+                                          MemorySegment dResidual, long drOff, boolean accumulateResidual,
+                                          MemorySegment dGamma, long dgOff, MemorySegment dBeta, long dbOff,
+                                          MemorySegment dIn, long dInOff, boolean accumulate) {
         Backward task = BACKWARD.get();
         task.in = in; task.inOff = inOff; task.length = n * hw; task.gamma = gamma; task.gOff = gOff;
         task.saveMean = saveMean; task.smOff = smOff; task.saveRstd = saveRstd; task.srOff = srOff;
-        task.dOut = dOut; task.dOutOff = dOutOff; task.dGamma = dGamma; task.dgOff = dgOff;
+        task.dOut = dOut; task.dOutOff = dOutOff; task.y = y; task.yOff = yOff; task.dResidual = dResidual;
+        task.drOff = drOff; task.accumulateResidual = accumulateResidual; task.dGamma = dGamma; task.dgOff = dgOff;
         task.dBeta = dBeta; task.dbOff = dbOff; task.dIn = dIn; task.dInOff = dInOff; task.accumulate = accumulate;
-        task.runOverChannels(C, 5L * n * hw);
+        task.runOverChannels(C, (5L + (y == null ? 0 : 2) + (dResidual == null ? 0 : 1)) * n * hw);
     }
 
     private static final ThreadLocal<Backward> BACKWARD = ThreadLocal.withInitial(Backward::new);
 
     /** {@link #backward}'s arguments and its work on a range of channels. */
     private static final class Backward extends ChannelRange {
-        MemorySegment in, gamma, saveMean, saveRstd, dOut, dGamma, dBeta, dIn;
-        long inOff, gOff, smOff, srOff, dOutOff, dgOff, dbOff, dInOff;
+        MemorySegment in, gamma, saveMean, saveRstd, dOut, y, dResidual, dGamma, dBeta, dIn;
+        long inOff, gOff, smOff, srOff, dOutOff, yOff, drOff, dgOff, dbOff, dInOff;
         int length;
-        boolean accumulate;
+        boolean accumulateResidual, accumulate;
 
         @Override
         void run(int from, int to) {
@@ -276,10 +301,28 @@ public final class BatchNorm {
             float center = saveMean.getAtIndex(JAVA_FLOAT, smOff + c);
             double rstd = saveRstd.getAtIndex(JAVA_FLOAT, srOff + c);
             double sumDy = 0, sumDyCentered = 0;
-            for (int i = 0; i < length; i++) {
-                double dy = dOut.getAtIndex(JAVA_FLOAT, g + i);
-                sumDy += dy;
-                sumDyCentered += dy * (in.getAtIndex(JAVA_FLOAT, x + i) - center);
+            if (y == null && dResidual == null) {
+                for (int i = 0; i < length; i++) {
+                    double dy = dOut.getAtIndex(JAVA_FLOAT, g + i);
+                    sumDy += dy;
+                    sumDyCentered += dy * (in.getAtIndex(JAVA_FLOAT, x + i) - center);
+                }
+            } else {
+                long o = yOff + row, r = drOff + row;
+                for (int i = 0; i < length; i++) {
+                    float pass = dOut.getAtIndex(JAVA_FLOAT, g + i);
+                    if (y != null) {
+                        pass = y.getAtIndex(JAVA_FLOAT, o + i) > 0f ? pass : 0f;
+                        dOut.setAtIndex(JAVA_FLOAT, g + i, pass);
+                    }
+                    if (dResidual != null) {
+                        dResidual.setAtIndex(JAVA_FLOAT, r + i,
+                                accumulateResidual ? dResidual.getAtIndex(JAVA_FLOAT, r + i) + pass : pass);
+                    }
+                    double dy = pass;
+                    sumDy += dy;
+                    sumDyCentered += dy * (in.getAtIndex(JAVA_FLOAT, x + i) - center);
+                }
             }
             double sumDyXhat = sumDyCentered * rstd;
             if (dBeta != null) {
@@ -300,12 +343,13 @@ public final class BatchNorm {
 
         @Override
         boolean accessibleBy(Thread thread) {
-            return accessible(thread, in, gamma, saveMean, saveRstd) && accessible(thread, dOut, dGamma, dBeta, dIn);
+            return accessible(thread, in, gamma, saveMean, saveRstd) && accessible(thread, dOut, dGamma, dBeta, dIn)
+                    && accessible(thread, y, dResidual, null, null);
         }
 
         @Override
         void clear() {
-            in = gamma = saveMean = saveRstd = dOut = dGamma = dBeta = dIn = null;
+            in = gamma = saveMean = saveRstd = dOut = y = dResidual = dGamma = dBeta = dIn = null;
         }
     }
 

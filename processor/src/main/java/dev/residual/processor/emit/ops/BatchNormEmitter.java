@@ -6,6 +6,7 @@ import dev.residual.processor.emit.Symbols;
 import dev.residual.processor.graph.Node;
 import dev.residual.processor.graph.Op;
 import dev.residual.processor.graph.Shape;
+import dev.residual.processor.graph.Value;
 import dev.residual.processor.plan.Step;
 
 /**
@@ -40,15 +41,34 @@ record BatchNormEmitter(Op.BatchNorm norm) implements OpEmitter {
                 .build();
     }
 
+    /**
+     * The backward. When the planner fused a residual add or a ReLU into this step, they are undone in the norm's own
+     * first pass ({@code BatchNorm.backwardThroughAdd}): the ReLU's mask applied to the gradient in place, and the
+     * gradient sent to the shortcut, with no passes of their own.
+     */
     @Override
     public CodeBlock backward(Step step, Symbols symbols, Backprop backprop) {
         Node node = step.head();
         Shape shape = node.input().shape();
-        return CodeBlock.builder().addStatement("$T.backward($L, $L, $L, n, $L, $L, $L, $L, $L, $L, $L, $L)",
+        Node add = step.fusedOf(Op.Add.class);
+        boolean relu = step.fusedOf(Op.Relu.class) != null;
+        if (add == null && !relu) {
+            return CodeBlock.builder().addStatement("$T.backward($L, $L, $L, n, $L, $L, $L, $L, $L, $L, $L, $L)",
+                    Symbols.kernel("BatchNorm"), symbols.tensor(node.input()), shape.channels(), shape.spatial(),
+                    symbols.tensor(node.params().get(0)), symbols.saved(node, "MEAN"), symbols.saved(node, "RSTD"),
+                    symbols.gradient(node.output()), symbols.parameterGradient(node.params().get(0)),
+                    symbols.parameterGradient(node.params().get(1)), symbols.inputGradient(node.input()),
+                    backprop.accumulate(step, node.input())).build();
+        }
+        Value shortcut = add == null ? null : add.inputs().get(1);
+        return CodeBlock.builder().addStatement(
+                "$T.backwardThroughAdd($L, $L, $L, n, $L, $L, $L, $L, $L, $L, $L, $L, $L, $L, $L)",
                 Symbols.kernel("BatchNorm"), symbols.tensor(node.input()), shape.channels(), shape.spatial(),
                 symbols.tensor(node.params().get(0)), symbols.saved(node, "MEAN"), symbols.saved(node, "RSTD"),
-                symbols.gradient(node.output()), symbols.parameterGradient(node.params().get(0)),
-                symbols.parameterGradient(node.params().get(1)), symbols.inputGradient(node.input()),
-                backprop.accumulate(step, node.input())).build();
+                symbols.gradient(step.output()), relu ? symbols.tensor(step.output()) : Emit.NONE,
+                shortcut == null ? Emit.NONE : symbols.gradient(shortcut),
+                shortcut != null && backprop.accumulate(step, shortcut),
+                symbols.parameterGradient(node.params().get(0)), symbols.parameterGradient(node.params().get(1)),
+                symbols.inputGradient(node.input()), backprop.accumulate(step, node.input())).build();
     }
 }

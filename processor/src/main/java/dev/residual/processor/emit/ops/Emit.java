@@ -6,7 +6,7 @@ import dev.residual.processor.graph.Shape;
 import dev.residual.processor.graph.Value;
 
 /** Small pieces shared by the emitters. */
-public final class Emit {
+final class Emit {
 
     /** An absent optional tensor argument. */
     static final CodeBlock NONE = CodeBlock.of("null, 0L");
@@ -19,7 +19,7 @@ public final class Emit {
     }
 
     /** Copies (or adds) the gradient of {@code from} into the gradient of {@code to}: the backward of a skip. */
-    public static CodeBlock sendGradient(Symbols symbols, Value from, Value to, Shape shape, boolean accumulate) {
+    static CodeBlock sendGradient(Symbols symbols, Value from, Value to, Shape shape, boolean accumulate) {
         return CodeBlock.builder().addStatement("$T.accumulate($L, $L, $L, n, $L, $L)", Symbols.kernel("Elementwise"),
                 symbols.gradient(from), shape.channels(), shape.spatial(), symbols.gradient(to), !accumulate).build();
     }
