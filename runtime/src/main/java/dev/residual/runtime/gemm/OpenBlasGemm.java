@@ -349,10 +349,10 @@ public final class OpenBlasGemm implements Gemm {
     /**
      * Advice when this is the bundled copy, which is slower than a system OpenBLAS on small products; {@code null}
      * otherwise. Measured on the project's 2-core AMD EPYC (bench/README.md, "Which OpenBLAS"): Debian's OpenBLAS
-     * 0.3.21 ran the products of ResNet-20's convolutions up to 2.3× faster than the bundled build (0.3.31, and the same
-     * publisher's 0.3.21 alike) on one thread at batch 1, and 1.5× on the first stage's at batch 64; a 1024³ product
-     * ran the same, and forcing the compute kernel changed nothing, so it is the work around the kernel that differs.
-     * The training step took 564–686 against 835 ms at batch 128.
+     * 0.3.21 ran the products of ResNet-20's convolutions up to 2.3× faster than the bundled build (0.3.31, and the
+     * same publisher's 0.3.21 alike) on one thread at batch 1, and 1.5× on the first stage's at batch 64; a 1024³
+     * product ran the same, and forcing the compute kernel changed nothing, so it is the work around the kernel that
+     * differs. The training step took 564–686 against 835 ms at batch 128.
      */
     public String fasterLibraryHint() {
         if (!OpenBlasLocator.BUNDLED_SOURCE.equals(source)) {

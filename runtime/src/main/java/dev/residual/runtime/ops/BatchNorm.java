@@ -252,7 +252,8 @@ public final class BatchNorm {
 
     /**
      * {@link #backward} of a norm fused with the residual add and ReLU that follow it ({@code y = relu(bn(x) + r)}),
-     * undoing them in the pass that sums the gradient rather than in passes of their own: element by element,
+     * undoing them in the same call, channel by channel just before that channel's sums (its row then still in cache),
+     * rather than in kernels of their own, each a pass over the whole map and a hand-over to the worker threads:
      * {@code dOut} is masked where {@code y ≤ 0} (in place, as {@link Activations#reluBackward} does), and the masked
      * gradient, which is also the residual's, is written or added to {@code dResidual}. The results are those of the
      * three kernels one after the other, bit for bit. The generated code calls this; the interpreter, which runs
@@ -260,8 +261,8 @@ public final class BatchNorm {
      *
      * @param dOut               gradient of {@code y} on entry; the gradient of the norm's output on return
      * @param y                  the fused output, {@code C×(n·hw)}, or {@code null} when no ReLU was fused
-     * @param dResidual          {@code C×(n·hw)} floats receiving the residual's gradient, or {@code null} when no add
-     *                           was fused; must not overlap {@code dOut}
+     * @param dResidual          {@code C×(n·hw)} floats receiving the residual's gradient, or {@code null} when no
+     *                           add was fused; must not overlap {@code dOut}
      * @param accumulateResidual {@code false} overwrites {@code dResidual}, {@code true} adds onto it
      */
     public static void backwardThroughAdd(MemorySegment in, long inOff, int C, int hw, int n, MemorySegment gamma,
@@ -300,30 +301,33 @@ public final class BatchNorm {
             long x = inOff + row, g = dOutOff + row;
             float center = saveMean.getAtIndex(JAVA_FLOAT, smOff + c);
             double rstd = saveRstd.getAtIndex(JAVA_FLOAT, srOff + c);
-            double sumDy = 0, sumDyCentered = 0;
-            if (y == null && dResidual == null) {
-                for (int i = 0; i < length; i++) {
-                    double dy = dOut.getAtIndex(JAVA_FLOAT, g + i);
-                    sumDy += dy;
-                    sumDyCentered += dy * (in.getAtIndex(JAVA_FLOAT, x + i) - center);
-                }
-            } else {
-                long o = yOff + row, r = drOff + row;
-                for (int i = 0; i < length; i++) {
-                    float pass = dOut.getAtIndex(JAVA_FLOAT, g + i);
-                    if (y != null) {
-                        pass = y.getAtIndex(JAVA_FLOAT, o + i) > 0f ? pass : 0f;
-                        dOut.setAtIndex(JAVA_FLOAT, g + i, pass);
-                    }
-                    if (dResidual != null) {
-                        dResidual.setAtIndex(JAVA_FLOAT, r + i,
-                                accumulateResidual ? dResidual.getAtIndex(JAVA_FLOAT, r + i) + pass : pass);
-                    }
-                    double dy = pass;
-                    sumDy += dy;
-                    sumDyCentered += dy * (in.getAtIndex(JAVA_FLOAT, x + i) - center);
-                }
+            if (y != null || dResidual != null) {
+                undoReluAndAdd(row);
             }
+            // Four partial sums of each, added pairwise at the end: four independent chains of double additions
+            // rather than one, whose latency bound the pass. Any order is as exact; this one is fixed, so the result
+            // does not depend on the thread count.
+            double dy0 = 0, dy1 = 0, dy2 = 0, dy3 = 0, dc0 = 0, dc1 = 0, dc2 = 0, dc3 = 0;
+            int i = 0;
+            for (; i + 3 < length; i += 4) {
+                double a0 = dOut.getAtIndex(JAVA_FLOAT, g + i), a1 = dOut.getAtIndex(JAVA_FLOAT, g + i + 1);
+                double a2 = dOut.getAtIndex(JAVA_FLOAT, g + i + 2), a3 = dOut.getAtIndex(JAVA_FLOAT, g + i + 3);
+                dy0 += a0;
+                dy1 += a1;
+                dy2 += a2;
+                dy3 += a3;
+                dc0 += a0 * (in.getAtIndex(JAVA_FLOAT, x + i) - center);
+                dc1 += a1 * (in.getAtIndex(JAVA_FLOAT, x + i + 1) - center);
+                dc2 += a2 * (in.getAtIndex(JAVA_FLOAT, x + i + 2) - center);
+                dc3 += a3 * (in.getAtIndex(JAVA_FLOAT, x + i + 3) - center);
+            }
+            for (; i < length; i++) {
+                double dy = dOut.getAtIndex(JAVA_FLOAT, g + i);
+                dy0 += dy;
+                dc0 += dy * (in.getAtIndex(JAVA_FLOAT, x + i) - center);
+            }
+            double sumDy = (dy0 + dy1) + (dy2 + dy3);
+            double sumDyCentered = (dc0 + dc1) + (dc2 + dc3);
             double sumDyXhat = sumDyCentered * rstd;
             if (dBeta != null) {
                 dBeta.setAtIndex(JAVA_FLOAT, dbOff + c, (float) sumDy);
@@ -338,6 +342,25 @@ public final class BatchNorm {
                 float slope = (float) (-k * rstd * sumDyXhat / length);
                 float shift = (float) (-k * sumDy / length);
                 normBackwardRun(in, x, center, slope, dOut, g, scale, shift, dIn, dInOff + row, accumulate, length);
+            }
+        }
+
+        /**
+         * Channel row {@code row} of {@code dOut}: masked in place where {@code y ≤ 0}, then written or added to
+         * {@code dResidual}, as {@link Activations#reluBackward} and {@link Elementwise#accumulate} would.
+         */
+        private void undoReluAndAdd(long row) {
+            long g = dOutOff + row, o = yOff + row, r = drOff + row;
+            for (int i = 0; i < length; i++) {
+                float pass = dOut.getAtIndex(JAVA_FLOAT, g + i);
+                if (y != null) {
+                    pass = y.getAtIndex(JAVA_FLOAT, o + i) > 0f ? pass : 0f;
+                    dOut.setAtIndex(JAVA_FLOAT, g + i, pass);
+                }
+                if (dResidual != null) {
+                    dResidual.setAtIndex(JAVA_FLOAT, r + i,
+                            accumulateResidual ? dResidual.getAtIndex(JAVA_FLOAT, r + i) + pass : pass);
+                }
             }
         }
 

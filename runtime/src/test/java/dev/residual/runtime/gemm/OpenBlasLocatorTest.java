@@ -98,8 +98,8 @@ class OpenBlasLocatorTest {
         assertTrue(gemm.config().contains("OpenBLAS"), gemm.config());
         assertTrue(gemm.fasterLibraryHint().contains("apt-get install libopenblas0-pthread"), gemm.fasterLibraryHint());
         // The same file loaded as the user's own choice: no advice to replace it.
-        OpenBlasGemm chosen = new OpenBlasGemm(new OpenBlasLocator(first.path().toString(), NO_SUCH_SYSTEM_LIBRARY, NO_CARRIER,
-                temp).locate());
+        OpenBlasGemm chosen = new OpenBlasGemm(new OpenBlasLocator(first.path().toString(), NO_SUCH_SYSTEM_LIBRARY,
+                NO_CARRIER, temp).locate());
         assertNull(chosen.fasterLibraryHint(), chosen.source());
     }
 

@@ -26,12 +26,14 @@ class BatchNormFusedBackwardTest {
             "true,true,true,true", "false,false,false,false"})
     void equalsTheSeparateKernels(boolean relu, boolean residual, boolean accumulateResidual, boolean accumulate) {
         SplittableRandom random = new SplittableRandom(relu ? 3 : 5);
-        float[] x = uniform(random, COUNT, -2, 3), y = uniform(random, COUNT, -1, 1), dOut = uniform(random, COUNT, -1, 1);
+        float[] x = uniform(random, COUNT, -2, 3), y = uniform(random, COUNT, -1, 1);
+        float[] dOut = uniform(random, COUNT, -1, 1);
         for (int i = 0; i < COUNT; i += 97) {
             y[i] = 0f; // a ReLU output of exactly 0 passes no gradient
         }
         float[] dResidual = uniform(random, COUNT, -1, 1), dIn = uniform(random, COUNT, -1, 1);
-        float[] gamma = uniform(random, C, -1.5, 1.5), mean = uniform(random, C, -0.5, 0.5), rstd = uniform(random, C, 0.5, 2);
+        float[] gamma = uniform(random, C, -1.5, 1.5), mean = uniform(random, C, -0.5, 0.5);
+        float[] rstd = uniform(random, C, 0.5, 2);
         try (Arena arena = Arena.ofShared()) {
             Outputs separate = new Outputs(arena, dOut, dResidual, dIn);
             Outputs fused = new Outputs(arena, dOut, dResidual, dIn);
