@@ -508,7 +508,7 @@ public final class ModelWriter {
 
     /**
      * The backward statements of those steps, last step first: undo the fused ReLU (mask the gradient in place), then
-     * the head op's own backward. A batch norm undoes a fused ReLU and residual add itself, in its first pass.
+     * the head op's own backward. A batch norm undoes a fused ReLU and residual add in its own kernel.
      */
     private CodeBlock backwardSteps(List<Node> nodes) {
         CodeBlock.Builder code = CodeBlock.builder();

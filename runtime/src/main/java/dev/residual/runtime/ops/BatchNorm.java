@@ -225,7 +225,7 @@ public final class BatchNorm {
      * {@code dIn = gamma·rstd/M · (M·dOut − Σ dOut − x̂·Σ dOut·x̂)}, the sums in double.
      *
      * <p>{@code dOut} is the gradient of the norm's own output. A fused residual add and ReLU are undone either first,
-     * with {@link Activations#reluBackward} and {@link Elementwise#accumulate}, or in this kernel's first pass with
+     * with {@link Activations#reluBackward} and {@link Elementwise#accumulate}, or inside this kernel by
      * {@link #backwardThroughAdd}.
      *
      * @param in         the forward's input, channel-major {@code C×(n·hw)}
@@ -304,9 +304,9 @@ public final class BatchNorm {
             if (y != null || dResidual != null) {
                 undoReluAndAdd(row);
             }
-            // Four partial sums of each, added pairwise at the end: four independent chains of double additions
-            // rather than one, whose latency bound the pass. Any order is as exact; this one is fixed, so the result
-            // does not depend on the thread count.
+            // Four partial sums of each, element i into sum i mod 4, added pairwise at the end: four chains of double
+            // additions that need not wait on each other, in a fixed order, so the result does not depend on the
+            // thread count.
             double dy0 = 0, dy1 = 0, dy2 = 0, dy3 = 0, dc0 = 0, dc1 = 0, dc2 = 0, dc3 = 0;
             int i = 0;
             for (; i + 3 < length; i += 4) {

@@ -42,9 +42,9 @@ record BatchNormEmitter(Op.BatchNorm norm) implements OpEmitter {
     }
 
     /**
-     * The backward. When the planner fused a residual add or a ReLU into this step, they are undone in the norm's own
-     * first pass ({@code BatchNorm.backwardThroughAdd}): the ReLU's mask applied to the gradient in place, and the
-     * gradient sent to the shortcut, with no passes of their own.
+     * The backward. When the planner fused a residual add or a ReLU into this step, the norm's own kernel undoes them
+     * ({@code BatchNorm.backwardThroughAdd}): the ReLU's mask applied to the gradient in place, and the gradient sent
+     * to the shortcut, channel by channel before that channel's sums, with no kernels of their own.
      */
     @Override
     public CodeBlock backward(Step step, Symbols symbols, Backprop backprop) {
