@@ -86,7 +86,7 @@ def jmh(args, method, batches, warnings):
         path = out.name
     benchmark, model = ("CharModelBenchmark", []) if args.model == "charmodel" else \
         ("NetworkBenchmark", ["-p", f"model={args.model}"])
-    command = [args.java, "--enable-native-access=ALL-UNNAMED", "-jar", args.jar, f"{benchmark}.{method}$", *model,
+    command = [args.java, "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-jar", args.jar, f"{benchmark}.{method}$", *model,
                "-p", f"batch={batches}", "-p", f"threads={args.threads}",
                "-p", "engine=generated,interpreter", "-bm", "sample", "-tu", "ms", "-prof", "gc",
                "-rf", "json", "-rff", path] + args.jmh_options.split()

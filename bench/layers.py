@@ -32,7 +32,7 @@ def main():
     jfr_tool = os.path.join(os.path.dirname(args.java), "jfr")
     with tempfile.TemporaryDirectory() as tmp:
         recording = os.path.join(tmp, "step.jfr")
-        subprocess.run([args.java, "--enable-native-access=ALL-UNNAMED",
+        subprocess.run([args.java, "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector",
                         f"-XX:StartFlightRecording=filename={recording},settings=profile",
                         "-cp", args.jar, "dev.residual.bench.StepLoop", args.model, args.engine, args.mode,
                         str(args.batch), str(args.threads), str(args.seconds)], check=True)

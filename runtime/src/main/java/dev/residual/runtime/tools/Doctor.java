@@ -4,6 +4,7 @@ import dev.residual.runtime.gemm.Backends;
 import dev.residual.runtime.gemm.Gemm;
 import dev.residual.runtime.gemm.OpenBlasGemm;
 import dev.residual.runtime.gemm.OpenBlasLocator;
+import dev.residual.runtime.ops.DirectConv2d;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -65,6 +66,9 @@ public final class Doctor {
             out.printf("  details     %s%n", gemm.describe());
         }
         out.printf("  threads     %d%n", gemm.threads());
+        out.printf("  direct conv %s%n", DirectConv2d.vectorApiOn()
+                ? "on (Vector API): 3×3 layers of 20×20 pixels or more skip im2col"
+                : "off: run java with --add-modules jdk.incubator.vector for the faster 3×3 convolution");
         for (int[] shape : SHAPES) {
             double gflops = measure(gemm, shape[0], shape[1], shape[2]);
             out.printf(Locale.ROOT, "  sgemm       %d×%d×%d: %.1f GFLOP/s%n", shape[0], shape[1], shape[2], gflops);

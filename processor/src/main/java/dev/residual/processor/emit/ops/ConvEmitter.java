@@ -10,19 +10,26 @@ import dev.residual.processor.plan.Step;
 
 /**
  * Convolution. Forward: im2col (skipped for 1×1 stride 1) and one GEMM, then the bias. Backward: the weight
- * gradient {@code dY · colᵀ}, the input gradient {@code col2im(Wᵀ · dY)}.
+ * gradient {@code dY · colᵀ}, the input gradient {@code col2im(Wᵀ · dY)}. A 3×3, stride-1, padding-1 layer calls the
+ * runtime's {@code DirectConv2d} instead, which computes its forward and input gradient without im2col when the JVM
+ * has the Vector API, and is {@code Conv2d} otherwise.
  */
 record ConvEmitter(Op.Conv conv) implements OpEmitter {
 
+    /** The runtime class this layer calls: {@code DirectConv2d} for the shapes it computes directly. */
+    private String kernelClass() {
+        return conv.kernel() == 3 && conv.stride() == 1 && conv.padding() == 1 ? "DirectConv2d" : "Conv2d";
+    }
+
     @Override
     public CodeBlock forward(Step step, Symbols symbols) {
-        return forward("Conv2d", step, symbols, conv.filters(), conv.kernel(), conv.stride(), conv.padding(),
+        return forward(kernelClass(), step, symbols, conv.filters(), conv.kernel(), conv.stride(), conv.padding(),
                 conv.bias());
     }
 
     @Override
     public CodeBlock backward(Step step, Symbols symbols, Backprop backprop) {
-        return backward("Conv2d", step, symbols, backprop, conv.filters(), conv.kernel(), conv.stride(),
+        return backward(kernelClass(), step, symbols, backprop, conv.filters(), conv.kernel(), conv.stride(),
                 conv.padding(), conv.bias());
     }
 

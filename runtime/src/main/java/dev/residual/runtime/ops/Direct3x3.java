@@ -1,0 +1,334 @@
+package dev.residual.runtime.ops;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A 3×3, stride-1, padding-1 convolution computed directly, in the Vector API: no column matrix, no GEMM. Only
+ * {@link DirectConv2d} calls it, and only when {@link DirectConv2d#vectorApiOn} says the incubator module is there.
+ *
+ * <p><b>Layout.</b> A chunk of images is copied, channel by channel, into a zero-bordered grid in a heap array: rows
+ * of {@code W + 1} floats (the image's row, then one zero that is both its right and the next row's left padding),
+ * each image's {@code H} rows preceded by one zero row (its top and the previous image's bottom padding). Tap
+ * {@code (dy, dx)} of every output pixel is then one fixed offset, {@code dy·(W + 1) + dx}, from the pixel's own grid
+ * position, across rows and images alike, so the kernel runs over the chunk's grid as one flat sequence. It also
+ * computes the grid's padding positions, whose values are never copied out: 7 % of the work at 28×28, 13 % at 14×14,
+ * 23 % at 7×7.
+ *
+ * <p><b>Kernel.</b> Two filters × 40 grid positions at a time, ten 8-float accumulators held in registers through
+ * the whole sum over input channels and taps: per channel and tap, five loads of the input, two broadcast weights and
+ * ten fused multiply-adds. Measured on this project's machine (2-core AMD EPYC, AVX2, one thread, bench/README.md):
+ * 59–65 GFLOP/s on the 16- and 32-channel layers, where im2col + OpenBLAS reached 25–39.
+ *
+ * <p><b>Threads.</b> The work is cut into units of (chunk of images, group of filter pairs). A thread packs each chunk
+ * its units touch into its own arrays, so two threads never write the same array; a batch of one image is split by
+ * filters. Each output value is one fixed sum whatever the split, so results do not depend on the thread count.
+ */
+final class Direct3x3 {
+
+    private Direct3x3() {}
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    /** Floats per vector. */
+    private static final int L = 8;
+    /**
+     * Grid positions one kernel step computes: five vectors. With two filters that is ten accumulators, which with the
+     * two weights and the input vector in flight fit AVX2's sixteen registers; six vectors (twelve accumulators)
+     * spill, and ran 1.6× slower (bench/README.md).
+     */
+    private static final int BLOCK = 5 * L;
+    /** Zeros in front of a channel's grid: the first pixel's top-left tap reads one float before the first row. */
+    private static final int MARGIN = 8;
+    /** The floats a chunk's input and output grids should take together: 64K floats, 256 KB, within L2. */
+    private static final int CHUNK_FLOATS = 1 << 16;
+
+    /** Whether this JVM runs 256-bit float vectors in hardware; otherwise the Vector API would be emulated, slowly. */
+    static boolean hardwareVectors() {
+        return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
+    }
+
+    /**
+     * {@code out = conv(in, weight)} or {@code out += conv(in, weight)}, 3×3, stride 1, padding 1.
+     *
+     * @param in        channel-major {@code C×(n·H·W)}
+     * @param weight    {@code F×C×3×3}; with {@code transposed}, {@code C×F×3×3} read as its transpose rotated by
+     *                  180°, which makes this the input gradient of that convolution (here {@code C} is its output
+     *                  channels and {@code F} its input channels)
+     * @param out       channel-major {@code F×(n·H·W)}
+     * @param accumulate add onto {@code out} instead of overwriting it
+     */
+    static void convolve(MemorySegment in, long inOff, int C, int H, int W, int n,
+                         MemorySegment weight, long wOff, int F, boolean transposed,
+                         MemorySegment out, long outOff, boolean accumulate) {
+        Task task = TASK.get();
+        task.set(in, inOff, C, H, W, n, F, out, outOff, accumulate);
+        task.weights = packWeights(weight, wOff, C, F, transposed, task.weights, GRIDS.get());
+        int threads = Workers.shared().threads();
+        int chunks = task.chunks;
+        int pairs = (F + 1) / 2;
+        // Enough units for every thread: a few images' chunks, or the filters of one chunk cut in groups.
+        int groups = chunks >= 2 * threads ? 1 : Math.min(pairs, (2 * threads + chunks - 1) / chunks);
+        task.pairsPerGroup = (pairs + groups - 1) / groups;
+        task.groups = (pairs + task.pairsPerGroup - 1) / task.pairsPerGroup;
+        int units = chunks * task.groups;
+        // Workers splits by floats moved, which keeps a batch of one on the caller: there, waking another thread and
+        // packing the image twice cost more than the second core gave (86 against 73 µs for 16 channels of 28×28).
+        long perUnit = ((long) C * (H + 1) * (W + 1) + (long) 2 * task.pairsPerGroup * H * W) * task.chunk;
+        task.runOverChannels(units, perUnit);
+    }
+
+    /**
+     * The weights as the kernel reads them, {@code [filter][channel][tap]} with a zero filter after the last (an odd
+     * count's missing pair), into {@code reuse} when it is large enough. The forward's weights already are in that
+     * order and are copied in bulk; the input gradient's are read transposed and rotated, after a bulk copy, from
+     * {@code scratch}. Per call, since the optimizer changes them between steps: an element-wise copy out of the
+     * segment took some 50 µs for 64 × 64 filters, a third of that layer's batch-1 forward.
+     */
+    private static float[] packWeights(MemorySegment weight, long wOff, int C, int F, boolean transposed,
+                                       float[] reuse, Grids scratch) {
+        int size = (F + 1) * C * 9;
+        float[] packed = reuse.length >= size ? reuse : new float[size];
+        if (!transposed) {
+            MemorySegment.copy(weight, JAVA_FLOAT, wOff * Float.BYTES, packed, 0, F * C * 9);
+        } else {
+            // weight is [C][F][3][3]; filter f, channel c, tap t of this convolution is its [c][f][8 − t].
+            float[] raw = scratch.weights(F * C * 9);
+            MemorySegment.copy(weight, JAVA_FLOAT, wOff * Float.BYTES, raw, 0, F * C * 9);
+            for (int f = 0; f < F; f++) {
+                for (int c = 0; c < C; c++) {
+                    int from = (c * F + f) * 9 + 8, to = (f * C + c) * 9;
+                    for (int t = 0; t < 9; t++) {
+                        packed[to + t] = raw[from - t];
+                    }
+                }
+            }
+        }
+        java.util.Arrays.fill(packed, F * C * 9, size, 0f);
+        return packed;
+    }
+
+    private static final ThreadLocal<Task> TASK = ThreadLocal.withInitial(Task::new);
+
+    /** The grids of one thread, grown on demand and reused. */
+    private static final class Grids {
+        float[] in = new float[0];
+        float[] out = new float[0];
+        float[] weights = new float[0];
+
+        /** A work array for weights of at least {@code floats}. */
+        float[] weights(int floats) {
+            if (weights.length < floats) {
+                weights = new float[floats];
+            }
+            return weights;
+        }
+
+        /** Grid offset of each tap {@code t = (dy + 1)·3 + dx + 1}: {@code dy·(W + 1) + dx}. */
+        final int[] shifts = new int[9];
+    }
+
+    private static final ThreadLocal<Grids> GRIDS = ThreadLocal.withInitial(Grids::new);
+
+    /** One call's arguments and its work over a range of (chunk, filter group) units. */
+    private static final class Task extends ChannelRange {
+        MemorySegment in, out;
+        long inOff, outOff;
+        int C, H, W, n, F, chunk, chunks, groups, pairsPerGroup, plane;
+        boolean accumulate;
+        float[] weights = new float[0];
+
+        void set(MemorySegment in, long inOff, int C, int H, int W, int n, int F, MemorySegment out, long outOff,
+                 boolean accumulate) {
+            this.in = in;
+            this.inOff = inOff;
+            this.C = C;
+            this.H = H;
+            this.W = W;
+            this.n = n;
+            this.F = F;
+            this.out = out;
+            this.outOff = outOff;
+            this.accumulate = accumulate;
+            long perImage = (long) (C + F) * (H + 1) * (W + 1);
+            int limit = (int) Math.max(1, Math.min(n, CHUNK_FLOATS / perImage));
+            int count = (n + limit - 1) / limit;
+            chunk = (n + count - 1) / count;
+            chunks = (n + chunk - 1) / chunk;
+            plane = planeFloats(H, W, chunk);
+        }
+
+        @Override
+        void run(int from, int to) {
+            Grids grids = GRIDS.get();
+            int pairs = (F + 1) / 2;
+            if (grids.in.length < C * plane) {
+                grids.in = new float[C * plane];
+            }
+            if (grids.out.length < 2 * pairs * plane) {
+                grids.out = new float[2 * pairs * plane];
+            }
+            int packed = -1;
+            for (int unit = from; unit < to; unit++) {
+                int c0 = unit / groups;
+                int group = unit % groups;
+                int s0 = c0 * chunk;
+                int count = Math.min(chunk, n - s0);
+                int p0 = group * pairsPerGroup;
+                int p1 = Math.min(pairs, p0 + pairsPerGroup);
+                if (c0 != packed) {
+                    toGrid(in, inOff, C, H, W, n, s0, count, grids.in, plane);
+                    packed = c0;
+                }
+                int f0 = 2 * p0, f1 = Math.min(F, 2 * p1);
+                if (accumulate) {
+                    toGridRange(out, outOff, f0, f1, H, W, n, s0, count, grids.out, plane);
+                }
+                kernel(grids.in, weights, grids.shifts, C, H, W, count, p0, p1, plane, grids.out, accumulate);
+                fromGrid(grids.out, plane, f0, f1, H, W, n, s0, count, out, outOff);
+            }
+        }
+
+        @Override
+        boolean accessibleBy(Thread thread) {
+            return accessible(thread, in, out, null, null);
+        }
+
+        @Override
+        void clear() {
+            in = out = null;
+        }
+    }
+
+    /** Floats of one channel's grid of {@code count} images, margins and the kernel's overrun included. */
+    static int planeFloats(int H, int W, int count) {
+        int Wq = W + 1;
+        int grid = MARGIN + (count * (H + 1) + 1) * Wq;
+        // The last block may start just before the grid's end and reads up to one row and one float past it.
+        return (grid + BLOCK + Wq + 1 + L - 1) / L * L;
+    }
+
+    /** Grid index of pixel {@code (image, y, 0)} of a channel, relative to the channel's grid. */
+    private static int rowStart(int image, int y, int H, int W) {
+        return MARGIN + (image * (H + 1) + y + 1) * (W + 1);
+    }
+
+    /** Copies images {@code [s0, s0 + count)} of all channels into the grid, writing every padding zero too. */
+    private static void toGrid(MemorySegment map, long mapOff, int C, int H, int W, int n, int s0, int count,
+                               float[] grid, int plane) {
+        for (int c = 0; c < C; c++) {
+            int base = c * plane;
+            java.util.Arrays.fill(grid, base, base + rowStart(0, 0, H, W), 0f);
+            for (int i = 0; i < count; i++) {
+                long image = mapOff + ((long) c * n + s0 + i) * H * W;
+                for (int y = 0; y < H; y++) {
+                    int row = base + rowStart(i, y, H, W);
+                    MemorySegment.copy(map, JAVA_FLOAT, (image + (long) y * W) * Float.BYTES, grid, row, W);
+                    grid[row + W] = 0f;
+                }
+                // The zero row after the image: its bottom padding, the next image's top.
+                int next = base + rowStart(i + 1, -1, H, W);
+                java.util.Arrays.fill(grid, next, next + W + 1, 0f);
+            }
+            java.util.Arrays.fill(grid, base + rowStart(count, 0, H, W), base + plane, 0f);
+        }
+    }
+
+    /** Copies channels {@code [f0, f1)} of images {@code [s0, s0 + count)} into the grid's image positions. */
+    private static void toGridRange(MemorySegment map, long mapOff, int f0, int f1, int H, int W, int n, int s0,
+                                    int count, float[] grid, int plane) {
+        for (int f = f0; f < f1; f++) {
+            for (int i = 0; i < count; i++) {
+                long image = mapOff + ((long) f * n + s0 + i) * H * W;
+                for (int y = 0; y < H; y++) {
+                    MemorySegment.copy(map, JAVA_FLOAT, (image + (long) y * W) * Float.BYTES, grid,
+                            f * plane + rowStart(i, y, H, W), W);
+                }
+            }
+        }
+    }
+
+    /** Copies the image positions of channels {@code [f0, f1)} of the grid out to the map. */
+    private static void fromGrid(float[] grid, int plane, int f0, int f1, int H, int W, int n, int s0, int count,
+                                 MemorySegment map, long mapOff) {
+        for (int f = f0; f < f1; f++) {
+            for (int i = 0; i < count; i++) {
+                long image = mapOff + ((long) f * n + s0 + i) * H * W;
+                for (int y = 0; y < H; y++) {
+                    MemorySegment.copy(grid, f * plane + rowStart(i, y, H, W), map, JAVA_FLOAT,
+                            (image + (long) y * W) * Float.BYTES, W);
+                }
+            }
+        }
+    }
+
+    /**
+     * Filter pairs {@code [p0, p1)} over the whole grid of {@code count} images: output channel {@code f}'s grid
+     * (at {@code f·plane} in {@code out}) gets, at each position, the sum over channels and taps; with
+     * {@code accumulate}, added to what it holds there. {@code shifts} is filled here.
+     */
+    private static void kernel(float[] in, float[] w, int[] shifts, int C, int H, int W, int count, int p0, int p1,
+                               int plane, float[] out, boolean accumulate) {
+        for (int t = 0; t < 9; t++) {
+            shifts[t] = (t / 3 - 1) * (W + 1) + t % 3 - 1;
+        }
+        int start = rowStart(0, 0, H, W);
+        int end = rowStart(count, -1, H, W);
+        for (int q = start; q < end; q += BLOCK) {
+            for (int p = p0; p < p1; p++) {
+                int o0 = 2 * p * plane + q, o1 = o0 + plane;
+                FloatVector a0, a1, a2, a3, a4, b0, b1, b2, b3, b4;
+                if (accumulate) {
+                    a0 = FloatVector.fromArray(S, out, o0);
+                    a1 = FloatVector.fromArray(S, out, o0 + L);
+                    a2 = FloatVector.fromArray(S, out, o0 + 2 * L);
+                    a3 = FloatVector.fromArray(S, out, o0 + 3 * L);
+                    a4 = FloatVector.fromArray(S, out, o0 + 4 * L);
+                    b0 = FloatVector.fromArray(S, out, o1);
+                    b1 = FloatVector.fromArray(S, out, o1 + L);
+                    b2 = FloatVector.fromArray(S, out, o1 + 2 * L);
+                    b3 = FloatVector.fromArray(S, out, o1 + 3 * L);
+                    b4 = FloatVector.fromArray(S, out, o1 + 4 * L);
+                } else {
+                    a0 = a1 = a2 = a3 = a4 = b0 = b1 = b2 = b3 = b4 = FloatVector.zero(S);
+                }
+                int wi = 2 * p * C * 9, second = C * 9;
+                for (int c = 0; c < C; c++) {
+                    int base = c * plane + q;
+                    for (int t = 0; t < 9; t++, wi++) {
+                        int at = base + shifts[t];
+                        FloatVector w0 = FloatVector.broadcast(S, w[wi]);
+                        FloatVector w1 = FloatVector.broadcast(S, w[wi + second]);
+                        FloatVector x0 = FloatVector.fromArray(S, in, at);
+                        FloatVector x1 = FloatVector.fromArray(S, in, at + L);
+                        FloatVector x2 = FloatVector.fromArray(S, in, at + 2 * L);
+                        FloatVector x3 = FloatVector.fromArray(S, in, at + 3 * L);
+                        FloatVector x4 = FloatVector.fromArray(S, in, at + 4 * L);
+                        a0 = x0.fma(w0, a0);
+                        a1 = x1.fma(w0, a1);
+                        a2 = x2.fma(w0, a2);
+                        a3 = x3.fma(w0, a3);
+                        a4 = x4.fma(w0, a4);
+                        b0 = x0.fma(w1, b0);
+                        b1 = x1.fma(w1, b1);
+                        b2 = x2.fma(w1, b2);
+                        b3 = x3.fma(w1, b3);
+                        b4 = x4.fma(w1, b4);
+                    }
+                }
+                a0.intoArray(out, o0);
+                a1.intoArray(out, o0 + L);
+                a2.intoArray(out, o0 + 2 * L);
+                a3.intoArray(out, o0 + 3 * L);
+                a4.intoArray(out, o0 + 4 * L);
+                b0.intoArray(out, o1);
+                b1.intoArray(out, o1 + L);
+                b2.intoArray(out, o1 + 2 * L);
+                b3.intoArray(out, o1 + 3 * L);
+                b4.intoArray(out, o1 + 4 * L);
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package dev.residual.runtime.ops;
+
+import dev.residual.runtime.gemm.Gemm;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The generated code's convolution: {@link Conv2d}'s arguments and results, but a 3×3, stride-1, padding-1 layer's
+ * forward and input gradient are computed directly ({@link Direct3x3}) instead of through im2col and a GEMM, when the
+ * JVM has the Vector API and the images are large enough for that to pay ({@link #MIN_PIXELS}). Everything else — other shapes, the weight and bias gradients — is {@link Conv2d}'s.
+ *
+ * <p>The interpreter keeps calling {@link Conv2d}, the generic kernel an eager framework would run; a kernel chosen
+ * for a layer's constant shape is what a compiler can do and it cannot.
+ *
+ * <p><b>The Vector API</b> is an incubator module, so it is on only when the JVM runs with
+ * {@code --add-modules jdk.incubator.vector} (the {@code residual} launcher, the tests and the benchmarks do). Without
+ * it, or with {@code -D}{@value #PROPERTY}{@code =false}, or on a processor without 256-bit vectors, every call is
+ * {@link Conv2d}'s: same results up to rounding, slower. {@link #vectorApiOn} tells which. The scratch is
+ * {@link Conv2d#scratchSize}'s either way: the weight gradient still goes through im2col.
+ */
+public final class DirectConv2d {
+
+    private DirectConv2d() {}
+
+    /** System property that turns the direct kernel off ({@code false}), to compare against im2col + GEMM. */
+    public static final String PROPERTY = "residual.directConv";
+
+    private static final boolean ON = decide();
+
+    private static boolean decide() {
+        if (!Boolean.parseBoolean(System.getProperty(PROPERTY, "true"))) {
+            return false;
+        }
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            return false;
+        }
+        // Only now is it safe to load the class that uses the module.
+        return Direct3x3.hardwareVectors();
+    }
+
+    /** Whether the direct kernel runs: the Vector API is there, in hardware, and not turned off. */
+    public static boolean vectorApiOn() {
+        return ON;
+    }
+
+    /**
+     * The fewest pixels per image for which the direct kernel runs. Measured on ResNet-20's layers, 2 threads
+     * (bench/README.md): at 28×28 it beats im2col + OpenBLAS (9 against 12.6 ms for 16 channels at batch 128, 69
+     * against 84 µs at batch 1); at 14×14 and 7×7 it loses (7×7 images leave a third of its grid as padding, and
+     * OpenBLAS runs those deeper products well). Between 196 and 784 pixels nothing was measured.
+     */
+    static final int MIN_PIXELS = 400;
+
+    /**
+     * Whether a convolution of this shape runs directly: 3×3, stride 1, padding 1, images of at least
+     * {@link #MIN_PIXELS} pixels, with the kernel on.
+     */
+    public static boolean direct(int K, int stride, int pad, int H, int W) {
+        return ON && K == 3 && stride == 1 && pad == 1 && H * W >= MIN_PIXELS;
+    }
+
+    /** {@link Conv2d#forward}, direct for a 3×3 stride-1 padding-1 layer. */
+    public static void forward(Gemm gemm, MemorySegment in, long inOff, int C, int H, int W, int n,
+                               MemorySegment weight, long wOff, int F, int K, int stride, int pad,
+                               MemorySegment bias, long bOff, MemorySegment out, long outOff,
+                               MemorySegment col, long colOff) {
+        if (!direct(K, stride, pad, H, W)) {
+            Conv2d.forward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, bias, bOff, out, outOff,
+                    col, colOff);
+            return;
+        }
+        Direct3x3.convolve(in, inOff, C, H, W, n, weight, wOff, F, false, out, outOff, false);
+        if (bias != null) {
+            Elementwise.biasAddRelu(out, outOff, F, H * W, n, bias, bOff, null, 0, false, out, outOff);
+        }
+    }
+
+    /**
+     * {@link Conv2d#backward}: the weight and bias gradients as there; the input gradient of a 3×3 stride-1
+     * padding-1 layer is the direct convolution of {@code dOut} with the weights transposed and rotated by 180°.
+     */
+    public static void backward(Gemm gemm, MemorySegment in, long inOff, int C, int H, int W, int n,
+                                MemorySegment weight, long wOff, int F, int K, int stride, int pad,
+                                MemorySegment dOut, long dOutOff,
+                                MemorySegment dWeight, long dwOff, MemorySegment dBias, long dbOff,
+                                MemorySegment dIn, long dInOff, boolean accumulate,
+                                MemorySegment col, long colOff) {
+        boolean direct = direct(K, stride, pad, H, W);
+        Conv2d.backward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, dOut, dOutOff, dWeight, dwOff,
+                dBias, dbOff, direct ? null : dIn, dInOff, accumulate, col, colOff);
+        if (direct && dIn != null) {
+            Direct3x3.convolve(dOut, dOutOff, F, H, W, n, weight, wOff, C, true, dIn, dInOff, accumulate);
+        }
+    }
+}
