@@ -81,6 +81,124 @@ final class Direct3x3 {
     }
 
     /**
+     * The weight gradient of a 3×3, stride-1, padding-1 convolution:
+     * {@code dWeight[f, c, ky, kx] = Σ dOut[·, f, y, x] · in[·, c, y + ky − 1, x + kx − 1]}, overwritten. On the grids
+     * that is, for each filter, channel and tap, one dot product of the output gradient's grid (zero at the padding
+     * positions, so they add nothing) with the input's grid shifted by the tap's offset: nine accumulators, one input
+     * load and one fused multiply-add per tap and 8 positions. Split over threads by filters, each summing its
+     * filters over all the chunks in order, so the sums do not depend on the thread count.
+     *
+     * @param in      the forward's input, channel-major {@code C×(n·H·W)}
+     * @param dOut    the output gradient, channel-major {@code F×(n·H·W)}
+     * @param dWeight {@code F×C×3×3}
+     */
+    static void weightGradient(MemorySegment in, long inOff, int C, int H, int W, int n, MemorySegment dOut,
+                               long dOutOff, int F, MemorySegment dWeight, long dwOff) {
+        WeightGradient task = WEIGHT_GRADIENT.get();
+        task.in = in;
+        task.inOff = inOff;
+        task.dOut = dOut;
+        task.dOutOff = dOutOff;
+        task.dWeight = dWeight;
+        task.dwOff = dwOff;
+        task.C = C;
+        task.H = H;
+        task.W = W;
+        task.n = n;
+        task.F = F;
+        task.chunk = imagesPerChunk(C, F, H, W, n);
+        task.plane = planeFloats(H, W, task.chunk);
+        // Per filter: a pass over every channel's grid; as floats moved, what keeps a batch of one on the caller.
+        task.runOverChannels(F, (long) C * n * H * W / 8);
+    }
+
+    private static final ThreadLocal<WeightGradient> WEIGHT_GRADIENT = ThreadLocal.withInitial(WeightGradient::new);
+
+    /** {@link #weightGradient}'s arguments and its work over a range of filters. */
+    private static final class WeightGradient extends ChannelRange {
+        MemorySegment in, dOut, dWeight;
+        long inOff, dOutOff, dwOff;
+        int C, H, W, n, F, chunk, plane;
+
+        @Override
+        void run(int from, int to) {
+            Grids grids = GRIDS.get().ensure(C * plane, F * plane);
+            float[] sums = grids.weights(F * C * 9);
+            java.util.Arrays.fill(sums, from * C * 9, to * C * 9, 0f);
+            for (int s0 = 0; s0 < n; s0 += chunk) {
+                int count = Math.min(chunk, n - s0);
+                toGrid(in, inOff, 0, C, H, W, n, s0, count, grids.in, plane);
+                toGrid(dOut, dOutOff, from, to, H, W, n, s0, count, grids.out, plane);
+                weightKernel(grids.in, grids.out, C, H, W, count, from, to, plane, sums, grids.lanes);
+            }
+            MemorySegment.copy(sums, from * C * 9, dWeight, JAVA_FLOAT, (dwOff + (long) from * C * 9) * Float.BYTES,
+                    (to - from) * C * 9);
+        }
+
+        @Override
+        boolean accessibleBy(Thread thread) {
+            return accessible(thread, in, dOut, dWeight, null);
+        }
+
+        @Override
+        void clear() {
+            in = dOut = dWeight = null;
+        }
+    }
+
+    /**
+     * Adds, for filters {@code [f0, f1)}, every channel and tap, the dot product of the filter's output-gradient grid
+     * with the channel's input grid shifted by the tap, over one chunk of {@code count} images, onto {@code sums}
+     * ({@code [filter][channel][tap]}).
+     */
+    private static void weightKernel(float[] in, float[] dOut, int C, int H, int W, int count, int f0, int f1,
+                                     int plane, float[] sums, float[] lanes) {
+        int Wq = W + 1;
+        int start = rowStart(0, 0, H, W);
+        int end = rowStart(count, -1, H, W);
+        for (int f = f0; f < f1; f++) {
+            int d = f * plane;
+            for (int c = 0; c < C; c++) {
+                int x = c * plane;
+                FloatVector t0, t1, t2, t3, t4, t5, t6, t7, t8;
+                t0 = t1 = t2 = t3 = t4 = t5 = t6 = t7 = t8 = FloatVector.zero(S);
+                for (int q = start; q < end; q += L) {
+                    FloatVector g = FloatVector.fromArray(S, dOut, d + q);
+                    int at = x + q;
+                    t0 = FloatVector.fromArray(S, in, at - Wq - 1).fma(g, t0);
+                    t1 = FloatVector.fromArray(S, in, at - Wq).fma(g, t1);
+                    t2 = FloatVector.fromArray(S, in, at - Wq + 1).fma(g, t2);
+                    t3 = FloatVector.fromArray(S, in, at - 1).fma(g, t3);
+                    t4 = FloatVector.fromArray(S, in, at).fma(g, t4);
+                    t5 = FloatVector.fromArray(S, in, at + 1).fma(g, t5);
+                    t6 = FloatVector.fromArray(S, in, at + Wq - 1).fma(g, t6);
+                    t7 = FloatVector.fromArray(S, in, at + Wq).fma(g, t7);
+                    t8 = FloatVector.fromArray(S, in, at + Wq + 1).fma(g, t8);
+                }
+                // Lanes summed in a fixed order: reduceLanes may add them in any order, which could differ between
+                // the interpreted and the compiled kernel, and results must not depend on when the JIT ran.
+                t0.intoArray(lanes, 0);
+                t1.intoArray(lanes, L);
+                t2.intoArray(lanes, 2 * L);
+                t3.intoArray(lanes, 3 * L);
+                t4.intoArray(lanes, 4 * L);
+                t5.intoArray(lanes, 5 * L);
+                t6.intoArray(lanes, 6 * L);
+                t7.intoArray(lanes, 7 * L);
+                t8.intoArray(lanes, 8 * L);
+                int w = (f * C + c) * 9;
+                for (int t = 0; t < 9; t++) {
+                    float sum = 0f;
+                    for (int lane = 0; lane < L; lane++) {
+                        sum += lanes[t * L + lane];
+                    }
+                    sums[w + t] += sum;
+                }
+            }
+        }
+    }
+
+    /**
      * The weights as the kernel reads them, {@code [filter][channel][tap]} with a zero filter after the last (an odd
      * count's missing pair), into {@code reuse} when it is large enough. The forward's weights already are in that
      * order and are copied in bulk; the input gradient's are read transposed and rotated, after a bulk copy, from
@@ -116,7 +234,20 @@ final class Direct3x3 {
     private static final class Grids {
         float[] in = new float[0];
         float[] out = new float[0];
+
+        /** These grids, grown to at least {@code inFloats} and {@code outFloats}. */
+        Grids ensure(int inFloats, int outFloats) {
+            if (in.length < inFloats) {
+                in = new float[inFloats];
+            }
+            if (out.length < outFloats) {
+                out = new float[outFloats];
+            }
+            return this;
+        }
         float[] weights = new float[0];
+        /** The weight gradient's nine accumulators, stored to be summed lane by lane. */
+        final float[] lanes = new float[9 * L];
 
         /** A work array for weights of at least {@code floats}. */
         float[] weights(int floats) {
@@ -152,24 +283,15 @@ final class Direct3x3 {
             this.out = out;
             this.outOff = outOff;
             this.accumulate = accumulate;
-            long perImage = (long) (C + F) * (H + 1) * (W + 1);
-            int limit = (int) Math.max(1, Math.min(n, CHUNK_FLOATS / perImage));
-            int count = (n + limit - 1) / limit;
-            chunk = (n + count - 1) / count;
+            chunk = imagesPerChunk(C, F, H, W, n);
             chunks = (n + chunk - 1) / chunk;
             plane = planeFloats(H, W, chunk);
         }
 
         @Override
         void run(int from, int to) {
-            Grids grids = GRIDS.get();
             int pairs = (F + 1) / 2;
-            if (grids.in.length < C * plane) {
-                grids.in = new float[C * plane];
-            }
-            if (grids.out.length < 2 * pairs * plane) {
-                grids.out = new float[2 * pairs * plane];
-            }
+            Grids grids = GRIDS.get().ensure(C * plane, 2 * pairs * plane);
             int packed = -1;
             for (int unit = from; unit < to; unit++) {
                 int c0 = unit / groups;
@@ -179,12 +301,12 @@ final class Direct3x3 {
                 int p0 = group * pairsPerGroup;
                 int p1 = Math.min(pairs, p0 + pairsPerGroup);
                 if (c0 != packed) {
-                    toGrid(in, inOff, C, H, W, n, s0, count, grids.in, plane);
+                    toGrid(in, inOff, 0, C, H, W, n, s0, count, grids.in, plane);
                     packed = c0;
                 }
                 int f0 = 2 * p0, f1 = Math.min(F, 2 * p1);
                 if (accumulate) {
-                    toGridRange(out, outOff, f0, f1, H, W, n, s0, count, grids.out, plane);
+                    toGrid(out, outOff, f0, f1, H, W, n, s0, count, grids.out, plane);
                 }
                 kernel(grids.in, weights, grids.shifts, C, H, W, count, p0, p1, plane, grids.out, accumulate);
                 fromGrid(grids.out, plane, f0, f1, H, W, n, s0, count, out, outOff);
@@ -202,6 +324,17 @@ final class Direct3x3 {
         }
     }
 
+    /**
+     * Images per chunk: as many as keep the chunk's input and output grids within {@link #CHUNK_FLOATS} (at least
+     * one), the batch cut into equal chunks.
+     */
+    private static int imagesPerChunk(int C, int F, int H, int W, int n) {
+        long perImage = (long) (C + F) * (H + 1) * (W + 1);
+        int limit = (int) Math.max(1, Math.min(n, CHUNK_FLOATS / perImage));
+        int chunks = (n + limit - 1) / limit;
+        return (n + chunks - 1) / chunks;
+    }
+
     /** Floats of one channel's grid of {@code count} images, margins and the kernel's overrun included. */
     static int planeFloats(int H, int W, int count) {
         int Wq = W + 1;
@@ -215,10 +348,13 @@ final class Direct3x3 {
         return MARGIN + (image * (H + 1) + y + 1) * (W + 1);
     }
 
-    /** Copies images {@code [s0, s0 + count)} of all channels into the grid, writing every padding zero too. */
-    private static void toGrid(MemorySegment map, long mapOff, int C, int H, int W, int n, int s0, int count,
-                               float[] grid, int plane) {
-        for (int c = 0; c < C; c++) {
+    /**
+     * Copies images {@code [s0, s0 + count)} of channels {@code [c0, c1)} into their grids (channel {@code c} at
+     * {@code c·plane}), writing every padding zero too.
+     */
+    private static void toGrid(MemorySegment map, long mapOff, int c0, int c1, int H, int W, int n, int s0,
+                               int count, float[] grid, int plane) {
+        for (int c = c0; c < c1; c++) {
             int base = c * plane;
             java.util.Arrays.fill(grid, base, base + rowStart(0, 0, H, W), 0f);
             for (int i = 0; i < count; i++) {
@@ -233,20 +369,6 @@ final class Direct3x3 {
                 java.util.Arrays.fill(grid, next, next + W + 1, 0f);
             }
             java.util.Arrays.fill(grid, base + rowStart(count, 0, H, W), base + plane, 0f);
-        }
-    }
-
-    /** Copies channels {@code [f0, f1)} of images {@code [s0, s0 + count)} into the grid's image positions. */
-    private static void toGridRange(MemorySegment map, long mapOff, int f0, int f1, int H, int W, int n, int s0,
-                                    int count, float[] grid, int plane) {
-        for (int f = f0; f < f1; f++) {
-            for (int i = 0; i < count; i++) {
-                long image = mapOff + ((long) f * n + s0 + i) * H * W;
-                for (int y = 0; y < H; y++) {
-                    MemorySegment.copy(map, JAVA_FLOAT, (image + (long) y * W) * Float.BYTES, grid,
-                            f * plane + rowStart(i, y, H, W), W);
-                }
-            }
         }
     }
 

@@ -5,8 +5,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The generated code's convolution: {@link Conv2d}'s arguments and results, but a 3×3, stride-1, padding-1 layer's
- * forward and input gradient are computed directly ({@link Direct3x3}) instead of through im2col and a GEMM, when the
- * JVM has the Vector API and the images are large enough for that to pay ({@link #MIN_PIXELS}). Everything else — other shapes, the weight and bias gradients — is {@link Conv2d}'s.
+ * forward, input gradient and weight gradient are computed directly ({@link Direct3x3}) instead of through im2col and
+ * a GEMM, when the JVM has the Vector API and the layer is large enough for that to pay ({@link #direct}). Every other
+ * layer is {@link Conv2d}'s.
  *
  * <p>The interpreter keeps calling {@link Conv2d}, the generic kernel an eager framework would run; a kernel chosen
  * for a layer's constant shape is what a compiler can do and it cannot.
@@ -14,8 +15,8 @@ import java.lang.foreign.MemorySegment;
  * <p><b>The Vector API</b> is an incubator module, so it is on only when the JVM runs with
  * {@code --add-modules jdk.incubator.vector} (the {@code residual} launcher, the tests and the benchmarks do). Without
  * it, or with {@code -D}{@value #PROPERTY}{@code =false}, or on a processor without 256-bit vectors, every call is
- * {@link Conv2d}'s: same results up to rounding, slower. {@link #vectorApiOn} tells which. The scratch is
- * {@link Conv2d#scratchSize}'s either way: the weight gradient still goes through im2col.
+ * {@link Conv2d}'s: same results up to rounding, slower. {@link #vectorApiOn} tells which. The generated code sizes
+ * the scratch by {@link Conv2d#scratchSize} either way, for that fallback.
  */
 public final class DirectConv2d {
 
@@ -51,11 +52,17 @@ public final class DirectConv2d {
     static final int MIN_PIXELS = 400;
 
     /**
-     * Whether a convolution of this shape runs directly: 3×3, stride 1, padding 1, images of at least
-     * {@link #MIN_PIXELS} pixels, with the kernel on.
+     * The fewest input channels for which the direct kernel runs: with one channel (ResNet-20's stem) a filter's nine
+     * taps are all its work, and packing the grids costs more than the GEMM (1.86 against 1.52 ms at batch 128).
      */
-    public static boolean direct(int K, int stride, int pad, int H, int W) {
-        return ON && K == 3 && stride == 1 && pad == 1 && H * W >= MIN_PIXELS;
+    static final int MIN_CHANNELS = 8;
+
+    /**
+     * Whether a convolution of this shape runs directly: 3×3, stride 1, padding 1, at least {@link #MIN_CHANNELS}
+     * input channels of at least {@link #MIN_PIXELS} pixels, with the kernel on.
+     */
+    public static boolean direct(int C, int H, int W, int K, int stride, int pad) {
+        return ON && K == 3 && stride == 1 && pad == 1 && C >= MIN_CHANNELS && H * W >= MIN_PIXELS;
     }
 
     /** {@link Conv2d#forward}, direct for a 3×3 stride-1 padding-1 layer. */
@@ -63,7 +70,7 @@ public final class DirectConv2d {
                                MemorySegment weight, long wOff, int F, int K, int stride, int pad,
                                MemorySegment bias, long bOff, MemorySegment out, long outOff,
                                MemorySegment col, long colOff) {
-        if (!direct(K, stride, pad, H, W)) {
+        if (!direct(C, H, W, K, stride, pad)) {
             Conv2d.forward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, bias, bOff, out, outOff,
                     col, colOff);
             return;
@@ -75,8 +82,9 @@ public final class DirectConv2d {
     }
 
     /**
-     * {@link Conv2d#backward}: the weight and bias gradients as there; the input gradient of a 3×3 stride-1
-     * padding-1 layer is the direct convolution of {@code dOut} with the weights transposed and rotated by 180°.
+     * {@link Conv2d#backward}; for a layer the direct kernel takes, the input gradient is the direct convolution of
+     * {@code dOut} with the weights transposed and rotated by 180°, and the weight gradient nine dot products per
+     * filter and channel over the same grids ({@link Direct3x3#weightGradient}).
      */
     public static void backward(Gemm gemm, MemorySegment in, long inOff, int C, int H, int W, int n,
                                 MemorySegment weight, long wOff, int F, int K, int stride, int pad,
@@ -84,10 +92,18 @@ public final class DirectConv2d {
                                 MemorySegment dWeight, long dwOff, MemorySegment dBias, long dbOff,
                                 MemorySegment dIn, long dInOff, boolean accumulate,
                                 MemorySegment col, long colOff) {
-        boolean direct = direct(K, stride, pad, H, W);
-        Conv2d.backward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, dOut, dOutOff, dWeight, dwOff,
-                dBias, dbOff, direct ? null : dIn, dInOff, accumulate, col, colOff);
-        if (direct && dIn != null) {
+        if (!direct(C, H, W, K, stride, pad)) {
+            Conv2d.backward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, dOut, dOutOff, dWeight,
+                    dwOff, dBias, dbOff, dIn, dInOff, accumulate, col, colOff);
+            return;
+        }
+        if (dBias != null) {
+            Elementwise.biasGradient(dOut, dOutOff, F, H * W, n, dBias, dbOff);
+        }
+        if (dWeight != null) {
+            Direct3x3.weightGradient(in, inOff, C, H, W, n, dOut, dOutOff, F, dWeight, dwOff);
+        }
+        if (dIn != null) {
             Direct3x3.convolve(dOut, dOutOff, F, H, W, n, weight, wOff, C, true, dIn, dInOff, accumulate);
         }
     }
