@@ -81,124 +81,6 @@ final class Direct3x3 {
     }
 
     /**
-     * The weight gradient of a 3×3, stride-1, padding-1 convolution:
-     * {@code dWeight[f, c, ky, kx] = Σ dOut[·, f, y, x] · in[·, c, y + ky − 1, x + kx − 1]}, overwritten. On the grids
-     * that is, for each filter, channel and tap, one dot product of the output gradient's grid (zero at the padding
-     * positions, so they add nothing) with the input's grid shifted by the tap's offset: nine accumulators, one input
-     * load and one fused multiply-add per tap and 8 positions. Split over threads by filters, each summing its
-     * filters over all the chunks in order, so the sums do not depend on the thread count.
-     *
-     * @param in      the forward's input, channel-major {@code C×(n·H·W)}
-     * @param dOut    the output gradient, channel-major {@code F×(n·H·W)}
-     * @param dWeight {@code F×C×3×3}
-     */
-    static void weightGradient(MemorySegment in, long inOff, int C, int H, int W, int n, MemorySegment dOut,
-                               long dOutOff, int F, MemorySegment dWeight, long dwOff) {
-        WeightGradient task = WEIGHT_GRADIENT.get();
-        task.in = in;
-        task.inOff = inOff;
-        task.dOut = dOut;
-        task.dOutOff = dOutOff;
-        task.dWeight = dWeight;
-        task.dwOff = dwOff;
-        task.C = C;
-        task.H = H;
-        task.W = W;
-        task.n = n;
-        task.F = F;
-        task.chunk = imagesPerChunk(C, F, H, W, n);
-        task.plane = planeFloats(H, W, task.chunk);
-        // Per filter: a pass over every channel's grid; as floats moved, what keeps a batch of one on the caller.
-        task.runOverChannels(F, (long) C * n * H * W / 8);
-    }
-
-    private static final ThreadLocal<WeightGradient> WEIGHT_GRADIENT = ThreadLocal.withInitial(WeightGradient::new);
-
-    /** {@link #weightGradient}'s arguments and its work over a range of filters. */
-    private static final class WeightGradient extends ChannelRange {
-        MemorySegment in, dOut, dWeight;
-        long inOff, dOutOff, dwOff;
-        int C, H, W, n, F, chunk, plane;
-
-        @Override
-        void run(int from, int to) {
-            Grids grids = GRIDS.get().ensure(C * plane, F * plane);
-            float[] sums = grids.weights(F * C * 9);
-            java.util.Arrays.fill(sums, from * C * 9, to * C * 9, 0f);
-            for (int s0 = 0; s0 < n; s0 += chunk) {
-                int count = Math.min(chunk, n - s0);
-                toGrid(in, inOff, 0, C, H, W, n, s0, count, grids.in, plane);
-                toGrid(dOut, dOutOff, from, to, H, W, n, s0, count, grids.out, plane);
-                weightKernel(grids.in, grids.out, C, H, W, count, from, to, plane, sums, grids.lanes);
-            }
-            MemorySegment.copy(sums, from * C * 9, dWeight, JAVA_FLOAT, (dwOff + (long) from * C * 9) * Float.BYTES,
-                    (to - from) * C * 9);
-        }
-
-        @Override
-        boolean accessibleBy(Thread thread) {
-            return accessible(thread, in, dOut, dWeight, null);
-        }
-
-        @Override
-        void clear() {
-            in = dOut = dWeight = null;
-        }
-    }
-
-    /**
-     * Adds, for filters {@code [f0, f1)}, every channel and tap, the dot product of the filter's output-gradient grid
-     * with the channel's input grid shifted by the tap, over one chunk of {@code count} images, onto {@code sums}
-     * ({@code [filter][channel][tap]}).
-     */
-    private static void weightKernel(float[] in, float[] dOut, int C, int H, int W, int count, int f0, int f1,
-                                     int plane, float[] sums, float[] lanes) {
-        int Wq = W + 1;
-        int start = rowStart(0, 0, H, W);
-        int end = rowStart(count, -1, H, W);
-        for (int f = f0; f < f1; f++) {
-            int d = f * plane;
-            for (int c = 0; c < C; c++) {
-                int x = c * plane;
-                FloatVector t0, t1, t2, t3, t4, t5, t6, t7, t8;
-                t0 = t1 = t2 = t3 = t4 = t5 = t6 = t7 = t8 = FloatVector.zero(S);
-                for (int q = start; q < end; q += L) {
-                    FloatVector g = FloatVector.fromArray(S, dOut, d + q);
-                    int at = x + q;
-                    t0 = FloatVector.fromArray(S, in, at - Wq - 1).fma(g, t0);
-                    t1 = FloatVector.fromArray(S, in, at - Wq).fma(g, t1);
-                    t2 = FloatVector.fromArray(S, in, at - Wq + 1).fma(g, t2);
-                    t3 = FloatVector.fromArray(S, in, at - 1).fma(g, t3);
-                    t4 = FloatVector.fromArray(S, in, at).fma(g, t4);
-                    t5 = FloatVector.fromArray(S, in, at + 1).fma(g, t5);
-                    t6 = FloatVector.fromArray(S, in, at + Wq - 1).fma(g, t6);
-                    t7 = FloatVector.fromArray(S, in, at + Wq).fma(g, t7);
-                    t8 = FloatVector.fromArray(S, in, at + Wq + 1).fma(g, t8);
-                }
-                // Lanes summed in a fixed order: reduceLanes may add them in any order, which could differ between
-                // the interpreted and the compiled kernel, and results must not depend on when the JIT ran.
-                t0.intoArray(lanes, 0);
-                t1.intoArray(lanes, L);
-                t2.intoArray(lanes, 2 * L);
-                t3.intoArray(lanes, 3 * L);
-                t4.intoArray(lanes, 4 * L);
-                t5.intoArray(lanes, 5 * L);
-                t6.intoArray(lanes, 6 * L);
-                t7.intoArray(lanes, 7 * L);
-                t8.intoArray(lanes, 8 * L);
-                int w = (f * C + c) * 9;
-                for (int t = 0; t < 9; t++) {
-                    float sum = 0f;
-                    for (int lane = 0; lane < L; lane++) {
-                        sum += lanes[t * L + lane];
-                    }
-                    sums[w + t] += sum;
-                }
-            }
-        }
-    }
-
-    /**
      * The weights as the kernel reads them, {@code [filter][channel][tap]} with a zero filter after the last (an odd
      * count's missing pair), into {@code reuse} when it is large enough. The forward's weights already are in that
      * order and are copied in bulk; the input gradient's are read transposed and rotated, after a bulk copy, from
@@ -246,8 +128,6 @@ final class Direct3x3 {
             return this;
         }
         float[] weights = new float[0];
-        /** The weight gradient's nine accumulators, stored to be summed lane by lane. */
-        final float[] lanes = new float[9 * L];
 
         /** A work array for weights of at least {@code floats}. */
         float[] weights(int floats) {
