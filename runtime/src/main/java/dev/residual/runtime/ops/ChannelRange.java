@@ -30,6 +30,9 @@ abstract class ChannelRange {
     /** Drops the references to the caller's segments once the call is over. */
     abstract void clear();
 
+    /** A thread never started: what it may touch, every thread may (memory of a shared or global arena). */
+    static final Thread ELSEWHERE = new Thread(() -> { });
+
     /** Whether {@code thread} may touch each of the segments; {@code null} ones are ignored. */
     static boolean accessible(Thread thread, MemorySegment a, MemorySegment b, MemorySegment c, MemorySegment d) {
         return (a == null || a.isAccessibleBy(thread)) && (b == null || b.isAccessibleBy(thread))

@@ -180,7 +180,7 @@ public final class Conv2d {
             int chunk = chunkSize(n, columnChunk(C, H, W, K, stride, pad, n, chunkFloats));
             // Bands run on other threads: only for a stride-1 same-size unrolling, over memory any thread may touch.
             boolean bandable = Im2col.shifts(H, W, stride, Ho, Wo)
-                    && ChannelRange.accessible(ELSEWHERE, in, weight, out, col);
+                    && ChannelRange.accessible(ChannelRange.ELSEWHERE, in, weight, out, col);
             for (int s0 = 0; s0 < n; s0 += chunk) {
                 int count = Math.min(chunk, n - s0);
                 int columns = count * pixels;
@@ -492,9 +492,6 @@ public final class Conv2d {
                               MemorySegment out, long outOff, boolean accumulate) {
         Im2col.scatter(col, colOff, C, H, W, n, 0, n, K, stride, pad, out, outOff, accumulate);
     }
-
-    /** A thread never started: what it may touch, every thread may (memory of a shared or global arena). */
-    private static final Thread ELSEWHERE = new Thread(() -> { });
 
     private static final ThreadLocal<ForwardBands> FORWARD_BANDS = ThreadLocal.withInitial(ForwardBands::new);
 

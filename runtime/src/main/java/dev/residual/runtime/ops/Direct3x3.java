@@ -2,6 +2,8 @@ package dev.residual.runtime.ops;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
+import dev.residual.runtime.gemm.Gemm;
+import dev.residual.runtime.parallel.Parts;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -24,8 +26,9 @@ import jdk.incubator.vector.VectorSpecies;
  * 59–65 GFLOP/s on the 16- and 32-channel layers, where im2col + OpenBLAS reached 25–39.
  *
  * <p><b>Threads.</b> The work is cut into units of (chunk of images, group of filter pairs). A thread packs each chunk
- * its units touch into its own arrays, so two threads never write the same array; a batch of one image is split by
- * filters. Each output value is one fixed sum whatever the split, so results do not depend on the thread count.
+ * its units touch into its own arrays, so two threads never write the same array. A batch that fits one chunk is cut
+ * by filters, one group per thread, and run as the GEMM backend's bands (their helper spins between calls, where
+ * {@link Workers}' parked threads would cost more to wake than the call takes); a larger one goes to {@link Workers}. Each output value is one fixed sum whatever the split, so results do not depend on the thread count.
  */
 final class Direct3x3 {
 
@@ -53,6 +56,7 @@ final class Direct3x3 {
     /**
      * {@code out = conv(in, weight)} or {@code out += conv(in, weight)}, 3×3, stride 1, padding 1.
      *
+     * @param gemm      the GEMM backend, whose band threads run a small batch ({@link Gemm#runBands})
      * @param in        channel-major {@code C×(n·H·W)}
      * @param weight    {@code F×C×3×3}; with {@code transposed}, {@code C×F×3×3} read as its transpose rotated by
      *                  180°, which makes this the input gradient of that convolution (here {@code C} is its output
@@ -60,7 +64,7 @@ final class Direct3x3 {
      * @param out       channel-major {@code F×(n·H·W)}
      * @param accumulate add onto {@code out} instead of overwriting it
      */
-    static void convolve(MemorySegment in, long inOff, int C, int H, int W, int n,
+    static void convolve(Gemm gemm, MemorySegment in, long inOff, int C, int H, int W, int n,
                          MemorySegment weight, long wOff, int F, boolean transposed,
                          MemorySegment out, long outOff, boolean accumulate) {
         Task task = TASK.get();
@@ -69,13 +73,22 @@ final class Direct3x3 {
         int threads = Workers.shared().threads();
         int chunks = task.chunks;
         int pairs = (F + 1) / 2;
+        if (chunks == 1 && threads > 1 && pairs > 1 && task.accessibleBy(ChannelRange.ELSEWHERE)) {
+            // One chunk, a small batch: the filters in one group per thread, run as the GEMM backend's bands, whose
+            // helper spins between calls and whose unclaimed bands the caller runs itself (Gemm#runBands).
+            // Workers' parked threads cost more to wake than such a call takes.
+            task.grouped(pairs, Math.min(pairs, threads));
+            try {
+                gemm.runBands(task, task.groups);
+            } finally {
+                task.clear();
+            }
+            return;
+        }
         // Enough units for every thread: a few images' chunks, or the filters of one chunk cut in groups.
-        int groups = chunks >= 2 * threads ? 1 : Math.min(pairs, (2 * threads + chunks - 1) / chunks);
-        task.pairsPerGroup = (pairs + groups - 1) / groups;
-        task.groups = (pairs + task.pairsPerGroup - 1) / task.pairsPerGroup;
+        task.grouped(pairs, chunks >= 2 * threads ? 1 : Math.min(pairs, (2 * threads + chunks - 1) / chunks));
         int units = chunks * task.groups;
-        // Workers splits by floats moved, which keeps a batch of one on the caller: there, waking another thread and
-        // packing the image twice cost more than the second core gave (86 against 73 µs for 16 channels of 28×28).
+        // Workers splits by floats moved.
         long perUnit = ((long) C * (H + 1) * (W + 1) + (long) 2 * task.pairsPerGroup * H * W) * task.chunk;
         task.runOverChannels(units, perUnit);
     }
@@ -144,7 +157,7 @@ final class Direct3x3 {
     private static final ThreadLocal<Grids> GRIDS = ThreadLocal.withInitial(Grids::new);
 
     /** One call's arguments and its work over a range of (chunk, filter group) units. */
-    private static final class Task extends ChannelRange {
+    private static final class Task extends ChannelRange implements Parts {
         MemorySegment in, out;
         long inOff, outOff;
         int C, H, W, n, F, chunk, chunks, groups, pairsPerGroup, plane;
@@ -166,6 +179,18 @@ final class Direct3x3 {
             chunk = imagesPerChunk(C, F, H, W, n);
             chunks = (n + chunk - 1) / chunk;
             plane = planeFloats(H, W, chunk);
+        }
+
+        /** Cuts the filter pairs into {@code groups} groups of equal size (the last may be smaller). */
+        void grouped(int pairs, int groups) {
+            pairsPerGroup = (pairs + groups - 1) / groups;
+            this.groups = (pairs + pairsPerGroup - 1) / pairsPerGroup;
+        }
+
+        /** One band of {@link Gemm#runBands}: one unit. */
+        @Override
+        public void runPart(int unit) {
+            run(unit, unit + 1);
         }
 
         @Override
@@ -280,57 +305,63 @@ final class Direct3x3 {
         int end = rowStart(count, -1, H, W);
         for (int q = start; q < end; q += BLOCK) {
             for (int p = p0; p < p1; p++) {
-                int o0 = 2 * p * plane + q, o1 = o0 + plane;
-                FloatVector a0, a1, a2, a3, a4, b0, b1, b2, b3, b4;
-                if (accumulate) {
-                    a0 = FloatVector.fromArray(S, out, o0);
-                    a1 = FloatVector.fromArray(S, out, o0 + L);
-                    a2 = FloatVector.fromArray(S, out, o0 + 2 * L);
-                    a3 = FloatVector.fromArray(S, out, o0 + 3 * L);
-                    a4 = FloatVector.fromArray(S, out, o0 + 4 * L);
-                    b0 = FloatVector.fromArray(S, out, o1);
-                    b1 = FloatVector.fromArray(S, out, o1 + L);
-                    b2 = FloatVector.fromArray(S, out, o1 + 2 * L);
-                    b3 = FloatVector.fromArray(S, out, o1 + 3 * L);
-                    b4 = FloatVector.fromArray(S, out, o1 + 4 * L);
-                } else {
-                    a0 = a1 = a2 = a3 = a4 = b0 = b1 = b2 = b3 = b4 = FloatVector.zero(S);
-                }
-                int wi = 2 * p * C * 9, second = C * 9;
-                for (int c = 0; c < C; c++) {
-                    int base = c * plane + q;
-                    for (int t = 0; t < 9; t++, wi++) {
-                        int at = base + shifts[t];
-                        FloatVector w0 = FloatVector.broadcast(S, w[wi]);
-                        FloatVector w1 = FloatVector.broadcast(S, w[wi + second]);
-                        FloatVector x0 = FloatVector.fromArray(S, in, at);
-                        FloatVector x1 = FloatVector.fromArray(S, in, at + L);
-                        FloatVector x2 = FloatVector.fromArray(S, in, at + 2 * L);
-                        FloatVector x3 = FloatVector.fromArray(S, in, at + 3 * L);
-                        FloatVector x4 = FloatVector.fromArray(S, in, at + 4 * L);
-                        a0 = x0.fma(w0, a0);
-                        a1 = x1.fma(w0, a1);
-                        a2 = x2.fma(w0, a2);
-                        a3 = x3.fma(w0, a3);
-                        a4 = x4.fma(w0, a4);
-                        b0 = x0.fma(w1, b0);
-                        b1 = x1.fma(w1, b1);
-                        b2 = x2.fma(w1, b2);
-                        b3 = x3.fma(w1, b3);
-                        b4 = x4.fma(w1, b4);
-                    }
-                }
-                a0.intoArray(out, o0);
-                a1.intoArray(out, o0 + L);
-                a2.intoArray(out, o0 + 2 * L);
-                a3.intoArray(out, o0 + 3 * L);
-                a4.intoArray(out, o0 + 4 * L);
-                b0.intoArray(out, o1);
-                b1.intoArray(out, o1 + L);
-                b2.intoArray(out, o1 + 2 * L);
-                b3.intoArray(out, o1 + 3 * L);
-                b4.intoArray(out, o1 + 4 * L);
+                block(in, w, shifts, C, plane, q, p, out, accumulate);
             }
         }
+    }
+
+    /** One kernel step: filter pair {@code p} at grid positions {@code [q, q + BLOCK)}. */
+    private static void block(float[] in, float[] w, int[] shifts, int C, int plane, int q, int p, float[] out,
+                              boolean accumulate) {
+        int o0 = 2 * p * plane + q, o1 = o0 + plane;
+        FloatVector a0, a1, a2, a3, a4, b0, b1, b2, b3, b4;
+        if (accumulate) {
+            a0 = FloatVector.fromArray(S, out, o0);
+            a1 = FloatVector.fromArray(S, out, o0 + L);
+            a2 = FloatVector.fromArray(S, out, o0 + 2 * L);
+            a3 = FloatVector.fromArray(S, out, o0 + 3 * L);
+            a4 = FloatVector.fromArray(S, out, o0 + 4 * L);
+            b0 = FloatVector.fromArray(S, out, o1);
+            b1 = FloatVector.fromArray(S, out, o1 + L);
+            b2 = FloatVector.fromArray(S, out, o1 + 2 * L);
+            b3 = FloatVector.fromArray(S, out, o1 + 3 * L);
+            b4 = FloatVector.fromArray(S, out, o1 + 4 * L);
+        } else {
+            a0 = a1 = a2 = a3 = a4 = b0 = b1 = b2 = b3 = b4 = FloatVector.zero(S);
+        }
+        int wi = 2 * p * C * 9, second = C * 9;
+        for (int c = 0; c < C; c++) {
+            int base = c * plane + q;
+            for (int t = 0; t < 9; t++, wi++) {
+                int at = base + shifts[t];
+                FloatVector w0 = FloatVector.broadcast(S, w[wi]);
+                FloatVector w1 = FloatVector.broadcast(S, w[wi + second]);
+                FloatVector x0 = FloatVector.fromArray(S, in, at);
+                FloatVector x1 = FloatVector.fromArray(S, in, at + L);
+                FloatVector x2 = FloatVector.fromArray(S, in, at + 2 * L);
+                FloatVector x3 = FloatVector.fromArray(S, in, at + 3 * L);
+                FloatVector x4 = FloatVector.fromArray(S, in, at + 4 * L);
+                a0 = x0.fma(w0, a0);
+                a1 = x1.fma(w0, a1);
+                a2 = x2.fma(w0, a2);
+                a3 = x3.fma(w0, a3);
+                a4 = x4.fma(w0, a4);
+                b0 = x0.fma(w1, b0);
+                b1 = x1.fma(w1, b1);
+                b2 = x2.fma(w1, b2);
+                b3 = x3.fma(w1, b3);
+                b4 = x4.fma(w1, b4);
+            }
+        }
+        a0.intoArray(out, o0);
+        a1.intoArray(out, o0 + L);
+        a2.intoArray(out, o0 + 2 * L);
+        a3.intoArray(out, o0 + 3 * L);
+        a4.intoArray(out, o0 + 4 * L);
+        b0.intoArray(out, o1);
+        b1.intoArray(out, o1 + L);
+        b2.intoArray(out, o1 + 2 * L);
+        b3.intoArray(out, o1 + 3 * L);
+        b4.intoArray(out, o1 + 4 * L);
     }
 }

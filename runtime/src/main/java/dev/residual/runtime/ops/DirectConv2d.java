@@ -43,12 +43,22 @@ public final class DirectConv2d {
     }
 
     /**
-     * The fewest pixels per image for which the direct kernel runs. Measured on ResNet-20's layers, 2 threads
-     * (bench/README.md): at 28×28 it beats im2col + OpenBLAS (9 against 12.6 ms for 16 channels at batch 128, 69
-     * against 84 µs at batch 1); at 14×14 and 7×7 it loses (7×7 images leave a third of its grid as padding, and
-     * OpenBLAS runs those deeper products well). Between 196 and 784 pixels nothing was measured.
+     * The fewest pixels per image for which the direct kernel runs at any batch. Measured on ResNet-20's layers, 2
+     * threads (bench/README.md): at 28×28 it beats im2col + OpenBLAS (8.9–9.4 against 10.5–12.5 ms for 16 channels
+     * at batch 128); at 14×14 and 7×7 and batch 128 it loses (10.1 against 9.3 ms for 32 channels; 10.3 against 5.8
+     * ms for 64, where a third of its grid is padding and OpenBLAS runs the deeper products well).
      */
     static final int MIN_PIXELS = 400;
+
+    /**
+     * The fewest pixels per image for which the direct kernel runs on a batch of at most {@link #SMALL_BATCH}: there it
+     * runs on the GEMM's band threads, and at batch 1 beat im2col at 14×14 (38–70 against 57–76 µs for 32 channels)
+     * but not at 7×7 (86–94 against 75–82 µs for 64).
+     */
+    static final int MIN_PIXELS_SMALL_BATCH = 196;
+
+    /** The largest batch {@link #MIN_PIXELS_SMALL_BATCH} applies to. */
+    static final int SMALL_BATCH = 2;
 
     /**
      * The fewest input channels for which the direct kernel runs: with one channel (ResNet-20's stem) a filter's nine
@@ -57,11 +67,13 @@ public final class DirectConv2d {
     static final int MIN_CHANNELS = 8;
 
     /**
-     * Whether a convolution of this shape runs directly: 3×3, stride 1, padding 1, at least {@link #MIN_CHANNELS}
-     * input channels of at least {@link #MIN_PIXELS} pixels, with the kernel on.
+     * Whether a convolution of this shape runs directly on a batch of {@code n}: 3×3, stride 1, padding 1, at least
+     * {@link #MIN_CHANNELS} input channels of at least {@link #MIN_PIXELS} pixels ({@link #MIN_PIXELS_SMALL_BATCH}
+     * for a small batch), with the kernel on.
      */
-    public static boolean direct(int C, int H, int W, int K, int stride, int pad) {
-        return ON && K == 3 && stride == 1 && pad == 1 && C >= MIN_CHANNELS && H * W >= MIN_PIXELS;
+    public static boolean direct(int C, int H, int W, int K, int stride, int pad, int n) {
+        int least = n <= SMALL_BATCH ? MIN_PIXELS_SMALL_BATCH : MIN_PIXELS;
+        return ON && K == 3 && stride == 1 && pad == 1 && C >= MIN_CHANNELS && H * W >= least;
     }
 
     /** {@link Conv2d#forward}, direct for a 3×3 stride-1 padding-1 layer. */
@@ -69,12 +81,12 @@ public final class DirectConv2d {
                                MemorySegment weight, long wOff, int F, int K, int stride, int pad,
                                MemorySegment bias, long bOff, MemorySegment out, long outOff,
                                MemorySegment col, long colOff) {
-        if (!direct(C, H, W, K, stride, pad)) {
+        if (!direct(C, H, W, K, stride, pad, n)) {
             Conv2d.forward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, bias, bOff, out, outOff,
                     col, colOff);
             return;
         }
-        Direct3x3.convolve(in, inOff, C, H, W, n, weight, wOff, F, false, out, outOff, false);
+        Direct3x3.convolve(gemm, in, inOff, C, H, W, n, weight, wOff, F, false, out, outOff, false);
         if (bias != null) {
             Elementwise.biasAddRelu(out, outOff, F, H * W, n, bias, bOff, null, 0, false, out, outOff);
         }
@@ -90,7 +102,7 @@ public final class DirectConv2d {
                                 MemorySegment dWeight, long dwOff, MemorySegment dBias, long dbOff,
                                 MemorySegment dIn, long dInOff, boolean accumulate,
                                 MemorySegment col, long colOff) {
-        if (!direct(C, H, W, K, stride, pad)) {
+        if (!direct(C, H, W, K, stride, pad, n)) {
             Conv2d.backward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, dOut, dOutOff, dWeight,
                     dwOff, dBias, dbOff, dIn, dInOff, accumulate, col, colOff);
             return;
@@ -101,7 +113,7 @@ public final class DirectConv2d {
         Conv2d.backward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, dOut, dOutOff, dWeight, dwOff,
                 dBias, dbOff, null, 0, false, col, colOff);
         if (dIn != null) {
-            Direct3x3.convolve(dOut, dOutOff, F, H, W, n, weight, wOff, C, true, dIn, dInOff, accumulate);
+            Direct3x3.convolve(gemm, dOut, dOutOff, F, H, W, n, weight, wOff, C, true, dIn, dInOff, accumulate);
         }
     }
 }

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The generated code's convolution: the direct 3×3 kernel's forward and input gradient against the definitions in
@@ -35,18 +36,20 @@ class DirectConv2dTest {
     void theTestsRunWithTheVectorApi() {
         // The pom adds jdk.incubator.vector to the test JVM; without it every case below would test Conv2d only.
         assertTrue(DirectConv2d.vectorApiOn(), "run the tests with --add-modules jdk.incubator.vector");
-        assertTrue(DirectConv2d.direct(16, 28, 28, 3, 1, 1));
-        assertFalse(DirectConv2d.direct(64, 7, 7, 3, 1, 1));
-        assertFalse(DirectConv2d.direct(1, 28, 28, 3, 1, 1));
-        assertFalse(DirectConv2d.direct(16, 28, 28, 3, 2, 1));
-        assertFalse(DirectConv2d.direct(16, 28, 28, 1, 1, 0));
-        assertFalse(DirectConv2d.direct(16, 28, 28, 5, 1, 2));
+        assertTrue(DirectConv2d.direct(16, 28, 28, 3, 1, 1, 128));
+        assertTrue(DirectConv2d.direct(32, 14, 14, 3, 1, 1, 1));
+        assertFalse(DirectConv2d.direct(32, 14, 14, 3, 1, 1, 128));
+        assertFalse(DirectConv2d.direct(64, 7, 7, 3, 1, 1, 1));
+        assertFalse(DirectConv2d.direct(1, 28, 28, 3, 1, 1, 1));
+        assertFalse(DirectConv2d.direct(16, 28, 28, 3, 2, 1, 1));
+        assertFalse(DirectConv2d.direct(16, 28, 28, 1, 1, 0, 1));
+        assertFalse(DirectConv2d.direct(16, 28, 28, 5, 1, 2, 1));
     }
 
-    @ParameterizedTest(name = "{0} channels of {1}×{1}")
+    @ParameterizedTest(name = "{0} channels of {1}×{1}, batch {2}")
     @MethodSource("routes")
-    void largeLayersGoToTheDirectKernelSmallOnesToIm2col(int C, int size, boolean direct) {
-        int F = 6, n = 2, hw = size * size;
+    void largeLayersGoToTheDirectKernelSmallOnesToIm2col(int C, int size, int n, boolean direct) {
+        int F = 6, hw = size * size;
         SplittableRandom random = new SplittableRandom(size);
         float[] x = uniform(random, n * C * hw, -1, 1);
         float[] w = uniform(random, F * C * 9, -1, 1);
@@ -66,9 +69,9 @@ class DirectConv2dTest {
                     gradient.seg(), gradient.off(), expectedWeight.seg(), expectedWeight.off(), null, 0,
                     direct ? null : expectedIn.seg(), expectedIn.off(), false, col.seg(), col.off());
             if (direct) {
-                Direct3x3.convolve(in.seg(), in.off(), C, size, size, n, weight.seg(), weight.off(), F, false,
+                Direct3x3.convolve(GEMM, in.seg(), in.off(), C, size, size, n, weight.seg(), weight.off(), F, false,
                         expected.seg(), expected.off(), false);
-                Direct3x3.convolve(gradient.seg(), gradient.off(), F, size, size, n, weight.seg(), weight.off(), C,
+                Direct3x3.convolve(GEMM, gradient.seg(), gradient.off(), F, size, size, n, weight.seg(), weight.off(), C,
                         true, expectedIn.seg(), expectedIn.off(), false);
             } else {
                 Conv2d.forward(GEMM, in.seg(), in.off(), C, size, size, n, weight.seg(), weight.off(), F, 3, 1, 1,
@@ -82,8 +85,9 @@ class DirectConv2dTest {
     }
 
     static Stream<Arguments> routes() {
-        return Stream.of(Arguments.of(8, 28, true), Arguments.of(8, 20, true), Arguments.of(8, 19, false),
-                Arguments.of(8, 7, false), Arguments.of(7, 28, false), Arguments.of(1, 28, false));
+        return Stream.of(Arguments.of(8, 28, 3, true), Arguments.of(8, 20, 3, true), Arguments.of(8, 19, 3, false),
+                Arguments.of(8, 14, 2, true), Arguments.of(8, 13, 1, false), Arguments.of(8, 7, 1, false),
+                Arguments.of(7, 28, 3, false), Arguments.of(1, 28, 1, false));
     }
 
     static Stream<Arguments> shapes() {
@@ -123,9 +127,11 @@ class DirectConv2dTest {
         }
     }
 
-    @Test
-    void twoThreadsGiveTheBitsOfOne() {
-        int C = 16, H = 28, W = 28, F = 16, n = 5;
+    /** Batch 5 spans several chunks, split by {@link Workers}; batch 1 is one chunk, run as the GEMM's bands. */
+    @ParameterizedTest(name = "batch {0}")
+    @ValueSource(ints = {1, 5})
+    void twoThreadsGiveTheBitsOfOne(int n) {
+        int C = 16, H = 28, W = 28, F = 16;
         SplittableRandom random = new SplittableRandom(3);
         float[] x = uniform(random, n * C * H * W, -1, 1);
         float[] w = uniform(random, F * C * 9, -1, 1);
@@ -134,7 +140,9 @@ class DirectConv2dTest {
         float[][] one = run(C, H, W, F, n, x, w, dy, prior, 1);
         long splitBefore = Workers.shared().splitCalls();
         float[][] two = run(C, H, W, F, n, x, w, dy, prior, 2);
-        assertTrue(Workers.shared().splitCalls() > splitBefore, "the two-thread run was split");
+        if (n > 1) {
+            assertTrue(Workers.shared().splitCalls() > splitBefore, "the two-thread run was split");
+        }
         for (int i = 0; i < one.length; i++) {
             assertArrayEquals(one[i], two[i], "output " + i);
         }
@@ -158,11 +166,11 @@ class DirectConv2dTest {
             Buf dIn = empty(arena, (long) MAX_N * C * hw);
             Buf added = place(arena, toChannelMajor(prior, n, C, hw), (long) MAX_N * C * hw);
 
-            Direct3x3.convolve(in.seg(), in.off(), C, H, W, n, weight.seg(), weight.off(), F, false, out.seg(),
+            Direct3x3.convolve(GEMM, in.seg(), in.off(), C, H, W, n, weight.seg(), weight.off(), F, false, out.seg(),
                     out.off(), false);
-            Direct3x3.convolve(gradient.seg(), gradient.off(), F, H, W, n, weight.seg(), weight.off(), C, true,
+            Direct3x3.convolve(GEMM, gradient.seg(), gradient.off(), F, H, W, n, weight.seg(), weight.off(), C, true,
                     dIn.seg(), dIn.off(), false);
-            Direct3x3.convolve(gradient.seg(), gradient.off(), F, H, W, n, weight.seg(), weight.off(), C, true,
+            Direct3x3.convolve(GEMM, gradient.seg(), gradient.off(), F, H, W, n, weight.seg(), weight.off(), C, true,
                     added.seg(), added.off(), true);
             out.assertUntouchedBeyond((long) n * F * hw, "forward output");
             dIn.assertUntouchedBeyond((long) n * C * hw, "input gradient");
