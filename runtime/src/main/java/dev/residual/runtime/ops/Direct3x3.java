@@ -23,12 +23,13 @@ import jdk.incubator.vector.VectorSpecies;
  * <p><b>Kernel.</b> Two filters × 40 grid positions at a time, ten 8-float accumulators held in registers through
  * the whole sum over input channels and taps: per channel and tap, five loads of the input, two broadcast weights and
  * ten fused multiply-adds. Measured on this project's machine (2-core AMD EPYC, AVX2, one thread, bench/README.md):
- * 59–65 GFLOP/s on the 16- and 32-channel layers, where im2col + OpenBLAS reached 25–39.
+ * 61–62 GFLOP/s on the 16- and 32-channel layers, where im2col + OpenBLAS on one thread reached 25–39.
  *
  * <p><b>Threads.</b> The work is cut into units of (chunk of images, group of filter pairs). A thread packs each chunk
  * its units touch into its own arrays, so two threads never write the same array. A batch that fits one chunk is cut
  * by filters, one group per thread, and run as the GEMM backend's bands (their helper spins between calls, where
- * {@link Workers}' parked threads would cost more to wake than the call takes); a larger one goes to {@link Workers}. Each output value is one fixed sum whatever the split, so results do not depend on the thread count.
+ * {@link Workers}' parked threads would cost more to wake than the call takes); a larger one goes to {@link Workers}.
+ * Each output value is one fixed sum whatever the split, so results do not depend on the thread count.
  */
 final class Direct3x3 {
 

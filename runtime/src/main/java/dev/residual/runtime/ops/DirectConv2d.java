@@ -46,7 +46,8 @@ public final class DirectConv2d {
      * The fewest pixels per image for which the direct kernel runs at any batch. Measured on ResNet-20's layers, 2
      * threads (bench/README.md): at 28×28 it beats im2col + OpenBLAS (8.9–9.4 against 10.5–12.5 ms for 16 channels
      * at batch 128); at 14×14 and 7×7 and batch 128 it loses (10.1 against 9.3 ms for 32 channels; 10.3 against 5.8
-     * ms for 64, where a third of its grid is padding and OpenBLAS runs the deeper products well).
+     * ms for 64, where a third of its grid is padding and OpenBLAS runs the deeper products well). Sizes between
+     * 14×14 and 28×28 were not measured; 400 (20×20) splits the difference.
      */
     static final int MIN_PIXELS = 400;
 
