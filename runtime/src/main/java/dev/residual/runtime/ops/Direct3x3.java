@@ -27,7 +27,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p><b>Threads.</b> The work is cut into units of (chunk of images, group of filter pairs). A thread packs each chunk
  * its units touch into its own arrays, so two threads never write the same array. A batch that fits one chunk is cut
- * by filters, one group per thread, and run as the GEMM backend's bands (their helper spins between calls, where
+ * into bands of the grid's rows, one per thread, each packing only the rows it reads, and run as the GEMM backend's
+ * bands (their helper spins between calls, where
  * {@link Workers}' parked threads would cost more to wake than the call takes); a larger one goes to {@link Workers}.
  * Each output value is one fixed sum whatever the split, so results do not depend on the thread count.
  */
@@ -74,11 +75,11 @@ final class Direct3x3 {
         int threads = Workers.shared().threads();
         int chunks = task.chunks;
         int pairs = (F + 1) / 2;
-        if (chunks == 1 && threads > 1 && pairs > 1 && task.accessibleBy(ChannelRange.ELSEWHERE)) {
-            // One chunk, a small batch: the filters in one group per thread, run as the GEMM backend's bands, whose
-            // helper spins between calls and whose unclaimed bands the caller runs itself (Gemm#runBands).
+        if (chunks == 1 && threads > 1 && task.accessibleBy(ChannelRange.ELSEWHERE)) {
+            // One chunk, a small batch: the grid's rows in one band per thread, run as the GEMM backend's bands,
+            // whose helper spins between calls and whose unclaimed bands the caller runs itself (Gemm#runBands).
             // Workers' parked threads cost more to wake than such a call takes.
-            task.grouped(pairs, Math.min(pairs, threads));
+            task.groups = Math.min(threads, gridRows(H, n) - 2);
             try {
                 gemm.runBands(task, task.groups);
             } finally {
@@ -161,7 +162,9 @@ final class Direct3x3 {
     private static final class Task extends ChannelRange implements Parts {
         MemorySegment in, out;
         long inOff, outOff;
-        int C, H, W, n, F, chunk, chunks, groups, pairsPerGroup, plane;
+        int C, H, W, n, F, chunk, chunks, pairsPerGroup, plane;
+        /** Filter groups per chunk for {@link #run}; for {@link #runPart}, the number of row bands. */
+        int groups;
         boolean accumulate;
         float[] weights = new float[0];
 
@@ -188,10 +191,10 @@ final class Direct3x3 {
             this.groups = (pairs + pairsPerGroup - 1) / pairsPerGroup;
         }
 
-        /** One band of {@link Gemm#runBands}: one unit. */
+        /** One band of {@link Gemm#runBands}: a band of rows, {@link #runRows}. */
         @Override
-        public void runPart(int unit) {
-            run(unit, unit + 1);
+        public void runPart(int band) {
+            runRows(band, groups);
         }
 
         @Override
@@ -203,20 +206,42 @@ final class Direct3x3 {
                 int c0 = unit / groups;
                 int group = unit % groups;
                 int s0 = c0 * chunk;
-                int count = Math.min(chunk, n - s0);
+                int rows = gridRows(H, Math.min(chunk, n - s0));
                 int p0 = group * pairsPerGroup;
                 int p1 = Math.min(pairs, p0 + pairsPerGroup);
                 if (c0 != packed) {
-                    toGrid(in, inOff, 0, C, H, W, n, s0, count, grids.in, plane);
+                    toGrid(in, inOff, 0, C, H, W, n, s0, 0, rows, rows, grids.in, plane);
                     packed = c0;
                 }
-                int f0 = 2 * p0, f1 = Math.min(F, 2 * p1);
-                if (accumulate) {
-                    toGrid(out, outOff, f0, f1, H, W, n, s0, count, grids.out, plane);
-                }
-                kernel(grids.in, weights, grids.shifts, C, H, W, count, p0, p1, plane, grids.out, accumulate);
-                fromGrid(grids.out, plane, f0, f1, H, W, n, s0, count, out, outOff);
+                compute(grids, s0, 1, rows - 1, p0, p1, rows);
             }
+        }
+
+        /**
+         * Filter pairs {@code [p0, p1)} over grid rows {@code [g0, g1)} of the packed chunk starting at image
+         * {@code s0}, copied out (added onto what {@code out} holds when accumulating).
+         */
+        private void compute(Grids grids, int s0, int g0, int g1, int p0, int p1, int rows) {
+            int f0 = 2 * p0, f1 = Math.min(F, 2 * p1);
+            if (accumulate) {
+                toGrid(out, outOff, f0, f1, H, W, n, s0, g0, g1, rows, grids.out, plane);
+            }
+            kernel(grids.in, weights, grids.shifts, C, W, g0, g1, p0, p1, plane, grids.out, accumulate);
+            fromGrid(grids.out, plane, f0, f1, H, W, n, s0, g0, g1, out, outOff);
+        }
+
+        /**
+         * Band {@code band} of {@code bands} of a batch that is one chunk: every filter over one band of the grid's
+         * rows, packing only the rows that band reads (its own and one on each side).
+         */
+        void runRows(int band, int bands) {
+            int pairs = (F + 1) / 2;
+            Grids grids = GRIDS.get().ensure(C * plane, 2 * pairs * plane);
+            int rows = gridRows(H, n);
+            int g0 = 1 + (int) ((long) (rows - 2) * band / bands);
+            int g1 = 1 + (int) ((long) (rows - 2) * (band + 1) / bands);
+            toGrid(in, inOff, 0, C, H, W, n, 0, g0 - 1, g1 + 1, rows, grids.in, plane);
+            compute(grids, 0, g0, g1, 0, pairs, rows);
         }
 
         @Override
@@ -249,43 +274,57 @@ final class Direct3x3 {
         return (grid + BLOCK + Wq + 1 + L - 1) / L * L;
     }
 
-    /** Grid index of pixel {@code (image, y, 0)} of a channel, relative to the channel's grid. */
-    private static int rowStart(int image, int y, int H, int W) {
-        return MARGIN + (image * (H + 1) + y + 1) * (W + 1);
+
+    /** Rows of a chunk's grid: each image's zero row and {@code H} rows, then the zero row after the last image. */
+    private static int gridRows(int H, int count) {
+        return count * (H + 1) + 1;
     }
 
     /**
-     * Copies images {@code [s0, s0 + count)} of channels {@code [c0, c1)} into their grids (channel {@code c} at
-     * {@code c·plane}), writing every padding zero too.
+     * Copies grid rows {@code [g0, g1)} of channels {@code [c0, c1)} (channel {@code c} at {@code c·plane}) from images
+     * {@code s0, s0 + 1, …} of the map: grid row {@code g} is row {@code g mod (H + 1) − 1} of image
+     * {@code s0 + g / (H + 1)}, or a zero row where that is −1; the zero after each row and, when the range reaches
+     * them, the margin in front and everything after the last row are written too.
      */
-    private static void toGrid(MemorySegment map, long mapOff, int c0, int c1, int H, int W, int n, int s0,
-                               int count, float[] grid, int plane) {
+    private static void toGrid(MemorySegment map, long mapOff, int c0, int c1, int H, int W, int n, int s0, int g0,
+                               int g1, int rows, float[] grid, int plane) {
+        int Wq = W + 1;
         for (int c = c0; c < c1; c++) {
-            int base = c * plane;
-            java.util.Arrays.fill(grid, base, base + rowStart(0, 0, H, W), 0f);
-            for (int i = 0; i < count; i++) {
-                long image = mapOff + ((long) c * n + s0 + i) * H * W;
-                for (int y = 0; y < H; y++) {
-                    int row = base + rowStart(i, y, H, W);
+            int base = c * plane + MARGIN;
+            if (g0 == 0) {
+                java.util.Arrays.fill(grid, c * plane, base, 0f);
+            } else {
+                // The first row's top-left tap reads the last float before it: the padding of the row above.
+                grid[base + g0 * Wq - 1] = 0f;
+            }
+            for (int g = g0; g < g1; g++) {
+                int row = base + g * Wq;
+                int y = g % (H + 1) - 1;
+                if (y < 0) {
+                    // The zero row between images: one image's bottom padding, the next one's top.
+                    java.util.Arrays.fill(grid, row, row + Wq, 0f);
+                } else {
+                    long image = mapOff + ((long) c * n + s0 + g / (H + 1)) * H * W;
                     MemorySegment.copy(map, JAVA_FLOAT, (image + (long) y * W) * Float.BYTES, grid, row, W);
                     grid[row + W] = 0f;
                 }
-                // The zero row after the image: its bottom padding, the next image's top.
-                int next = base + rowStart(i + 1, -1, H, W);
-                java.util.Arrays.fill(grid, next, next + W + 1, 0f);
             }
-            java.util.Arrays.fill(grid, base + rowStart(count, 0, H, W), base + plane, 0f);
+            if (g1 == rows) {
+                java.util.Arrays.fill(grid, base + rows * Wq, (c + 1) * plane, 0f);
+            }
         }
     }
 
-    /** Copies the image positions of channels {@code [f0, f1)} of the grid out to the map. */
-    private static void fromGrid(float[] grid, int plane, int f0, int f1, int H, int W, int n, int s0, int count,
+    /** Copies the image rows among grid rows {@code [g0, g1)} of channels {@code [f0, f1)} out to the map. */
+    private static void fromGrid(float[] grid, int plane, int f0, int f1, int H, int W, int n, int s0, int g0, int g1,
                                  MemorySegment map, long mapOff) {
+        int Wq = W + 1;
         for (int f = f0; f < f1; f++) {
-            for (int i = 0; i < count; i++) {
-                long image = mapOff + ((long) f * n + s0 + i) * H * W;
-                for (int y = 0; y < H; y++) {
-                    MemorySegment.copy(grid, f * plane + rowStart(i, y, H, W), map, JAVA_FLOAT,
+            for (int g = g0; g < g1; g++) {
+                int y = g % (H + 1) - 1;
+                if (y >= 0) {
+                    long image = mapOff + ((long) f * n + s0 + g / (H + 1)) * H * W;
+                    MemorySegment.copy(grid, f * plane + MARGIN + g * Wq, map, JAVA_FLOAT,
                             (image + (long) y * W) * Float.BYTES, W);
                 }
             }
@@ -293,17 +332,18 @@ final class Direct3x3 {
     }
 
     /**
-     * Filter pairs {@code [p0, p1)} over the whole grid of {@code count} images: output channel {@code f}'s grid
+     * Filter pairs {@code [p0, p1)} over grid rows {@code [g0, g1)} (the last step may run on past them; what it
+     * computes there is never copied out): output channel {@code f}'s grid
      * (at {@code f·plane} in {@code out}) gets, at each position, the sum over channels and taps; with
      * {@code accumulate}, added to what it holds there. {@code shifts} is filled here.
      */
-    private static void kernel(float[] in, float[] w, int[] shifts, int C, int H, int W, int count, int p0, int p1,
+    private static void kernel(float[] in, float[] w, int[] shifts, int C, int W, int g0, int g1, int p0, int p1,
                                int plane, float[] out, boolean accumulate) {
         for (int t = 0; t < 9; t++) {
             shifts[t] = (t / 3 - 1) * (W + 1) + t % 3 - 1;
         }
-        int start = rowStart(0, 0, H, W);
-        int end = rowStart(count, -1, H, W);
+        int start = MARGIN + g0 * (W + 1);
+        int end = MARGIN + g1 * (W + 1);
         for (int q = start; q < end; q += BLOCK) {
             for (int p = p0; p < p1; p++) {
                 block(in, w, shifts, C, plane, q, p, out, accumulate);
