@@ -5,8 +5,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The generated code's convolution: {@link Conv2d}'s arguments and results, but a 3×3, stride-1, padding-1 layer's
- * forward and input gradient are computed directly ({@link Direct3x3}) instead of through im2col and a GEMM, when the JVM has the Vector API and the layer is large enough for that to pay ({@link #direct}). Every other
- * layer is {@link Conv2d}'s.
+ * forward and input gradient are computed directly ({@link Direct3x3}) instead of through im2col and a GEMM, when the
+ * JVM has the Vector API and the layer is large enough for that to pay ({@link #direct}). Every other layer, and every
+ * weight gradient, is {@link Conv2d}'s.
  *
  * <p>The interpreter keeps calling {@link Conv2d}, the generic kernel an eager framework would run; a kernel chosen
  * for a layer's constant shape is what a compiler can do and it cannot.
