@@ -56,6 +56,8 @@ public class ConvBenchmark {
     private Gemm gemm;
     private MemorySegment in, weight, out, dWeight, dIn, col;
     private int C, H;
+    /** Whether {@link #kernel} is the generated code's; read once, not per call. */
+    private boolean generated;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -72,7 +74,8 @@ public class ConvBenchmark {
         dWeight = arena.allocate((long) C * C * 9 * Float.BYTES, 64);
         dIn = arena.allocate(map * Float.BYTES, 64);
         col = arena.allocate(Math.max(1, Conv2d.scratchSize(C, H, H, C, 3, 1, 1, batch)) * Float.BYTES, 64);
-        boolean direct = kernel.equals("generated") && DirectConv2d.direct(C, H, H, 3, 1, 1, batch);
+        generated = kernel.equals("generated");
+        boolean direct = generated && DirectConv2d.direct(C, H, H, 3, 1, 1, batch);
         System.out.println("# " + layer + " batch " + batch + ", " + kernel + ": " + (direct ? "direct" : "im2col"));
     }
 
@@ -91,7 +94,7 @@ public class ConvBenchmark {
 
     @Benchmark
     public void forward() {
-        if (kernel.equals("generated")) {
+        if (generated) {
             DirectConv2d.forward(gemm, in, 0, C, H, H, batch, weight, 0, C, 3, 1, 1, null, 0, out, 0, col, 0);
         } else {
             Conv2d.forward(gemm, in, 0, C, H, H, batch, weight, 0, C, 3, 1, 1, null, 0, out, 0, col, 0);
@@ -100,7 +103,7 @@ public class ConvBenchmark {
 
     @Benchmark
     public void backward() {
-        if (kernel.equals("generated")) {
+        if (generated) {
             DirectConv2d.backward(gemm, in, 0, C, H, H, batch, weight, 0, C, 3, 1, 1, out, 0, dWeight, 0, null, 0,
                     dIn, 0, false, col, 0);
         } else {

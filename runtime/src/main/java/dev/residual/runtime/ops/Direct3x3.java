@@ -28,8 +28,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p><b>Threads.</b> The work is cut into units of (chunk of images, group of filter pairs). A thread packs each chunk
  * its units touch into its own arrays, so two threads never write the same array. A batch that fits one chunk is cut
  * into bands of the grid's rows, one per thread, each packing only the rows it reads, and run as the GEMM backend's
- * bands (their helper spins between calls, where
- * {@link Workers}' parked threads would cost more to wake than the call takes); a larger one goes to {@link Workers}.
+ * bands (their helper spins between calls, where {@link Workers}' parked threads would cost more to wake than the
+ * call takes); a larger one goes to {@link Workers}.
  * Each output value is one fixed sum whatever the split, so results do not depend on the thread count.
  */
 final class Direct3x3 {
@@ -105,12 +105,12 @@ final class Direct3x3 {
     private static float[] packWeights(MemorySegment weight, long wOff, int C, int F, boolean transposed,
                                        float[] reuse, Grids scratch) {
         int size = (F + 1) * C * 9;
-        float[] packed = reuse.length >= size ? reuse : new float[size];
+        float[] packed = grown(reuse, size);
         if (!transposed) {
             MemorySegment.copy(weight, JAVA_FLOAT, wOff * Float.BYTES, packed, 0, F * C * 9);
         } else {
             // weight is [C][F][3][3]; filter f, channel c, tap t of this convolution is its [c][f][8 − t].
-            float[] raw = scratch.weights(F * C * 9);
+            float[] raw = scratch.weights = grown(scratch.weights, F * C * 9);
             MemorySegment.copy(weight, JAVA_FLOAT, wOff * Float.BYTES, raw, 0, F * C * 9);
             for (int f = 0; f < F; f++) {
                 for (int c = 0; c < C; c++) {
@@ -127,29 +127,23 @@ final class Direct3x3 {
 
     private static final ThreadLocal<Task> TASK = ThreadLocal.withInitial(Task::new);
 
-    /** The grids of one thread, grown on demand and reused. */
+    /** {@code array} if it holds at least {@code floats}, else a new array that does (the old one is dropped). */
+    private static float[] grown(float[] array, int floats) {
+        return array.length >= floats ? array : new float[floats];
+    }
+
+    /** The work arrays of one thread, grown on demand and reused. */
     private static final class Grids {
         float[] in = new float[0];
         float[] out = new float[0];
+        /** The input gradient's weights before they are transposed and rotated. */
+        float[] weights = new float[0];
 
         /** These grids, grown to at least {@code inFloats} and {@code outFloats}. */
         Grids ensure(int inFloats, int outFloats) {
-            if (in.length < inFloats) {
-                in = new float[inFloats];
-            }
-            if (out.length < outFloats) {
-                out = new float[outFloats];
-            }
+            in = grown(in, inFloats);
+            out = grown(out, outFloats);
             return this;
-        }
-        float[] weights = new float[0];
-
-        /** A work array for weights of at least {@code floats}. */
-        float[] weights(int floats) {
-            if (weights.length < floats) {
-                weights = new float[floats];
-            }
-            return weights;
         }
 
         /** Grid offset of each tap {@code t = (dy + 1)·3 + dx + 1}: {@code dy·(W + 1) + dx}. */
@@ -158,7 +152,10 @@ final class Direct3x3 {
 
     private static final ThreadLocal<Grids> GRIDS = ThreadLocal.withInitial(Grids::new);
 
-    /** One call's arguments and its work over a range of (chunk, filter group) units. */
+    /**
+     * One call's arguments and its work: over a range of (chunk, filter group) units on {@link Workers}
+     * ({@link #run}), or over one band of grid rows on the GEMM's band threads ({@link #runPart}).
+     */
     private static final class Task extends ChannelRange implements Parts {
         MemorySegment in, out;
         long inOff, outOff;
@@ -267,13 +264,12 @@ final class Direct3x3 {
     }
 
     /** Floats of one channel's grid of {@code count} images, margins and the kernel's overrun included. */
-    static int planeFloats(int H, int W, int count) {
+    private static int planeFloats(int H, int W, int count) {
         int Wq = W + 1;
-        int grid = MARGIN + (count * (H + 1) + 1) * Wq;
+        int grid = MARGIN + gridRows(H, count) * Wq;
         // The last block may start just before the grid's end and reads up to one row and one float past it.
         return (grid + BLOCK + Wq + 1 + L - 1) / L * L;
     }
-
 
     /** Rows of a chunk's grid: each image's zero row and {@code H} rows, then the zero row after the last image. */
     private static int gridRows(int H, int count) {

@@ -84,8 +84,8 @@ class Conv2dTest {
     }
 
     /** The definition: out[s,f,oy,ox] = bias[f] + Σ w[f,c,ky,kx]·x[s,c,oy·stride−pad+ky, ox·stride−pad+kx]. */
-    private static void reference(float[] x, float[] w, float[] b, int n, int C, int H, int W, int F, int K,
-                                  int stride, int pad, double[] out, double[] magnitude) {
+    static void reference(float[] x, float[] w, float[] b, int n, int C, int H, int W, int F, int K,
+                          int stride, int pad, double[] out, double[] magnitude) {
         int Ho = Conv2d.outputSize(H, K, stride, pad), Wo = Conv2d.outputSize(W, K, stride, pad);
         for (int s = 0; s < n; s++) {
             for (int f = 0; f < F; f++) {

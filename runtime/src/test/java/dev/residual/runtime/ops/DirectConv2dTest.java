@@ -113,7 +113,7 @@ class DirectConv2dTest {
         for (int threads : new int[] {1, 2}) {
             float[][] one = run(C, H, W, F, n, x, w, dy, prior, threads);
             double[] expected = new double[n * F * H * W], magnitude = new double[expected.length];
-            forwardReference(x, w, n, C, H, W, F, expected, magnitude);
+            Conv2dTest.reference(x, w, null, n, C, H, W, F, 3, 1, 1, expected, magnitude);
             assertClose(expected, magnitude, one[0], 1e-5, "forward, " + threads + " threads");
             double[] dx = new double[n * C * H * W], dxMagnitude = new double[dx.length];
             inputGradientReference(dy, w, n, C, H, W, F, dx, dxMagnitude);
@@ -182,35 +182,6 @@ class DirectConv2dTest {
             };
         } finally {
             pool.setThreads(before);
-        }
-    }
-
-    /** out[s,f,y,x] = Σ w[f,c,ky,kx]·x[s,c,y−1+ky, x−1+kx], NCHW, with Σ|terms| as the magnitude. */
-    private static void forwardReference(float[] x, float[] w, int n, int C, int H, int W, int F, double[] out,
-                                         double[] magnitude) {
-        for (int s = 0; s < n; s++) {
-            for (int f = 0; f < F; f++) {
-                for (int y = 0; y < H; y++) {
-                    for (int xx = 0; xx < W; xx++) {
-                        double sum = 0, size = 0;
-                        for (int c = 0; c < C; c++) {
-                            for (int ky = 0; ky < 3; ky++) {
-                                for (int kx = 0; kx < 3; kx++) {
-                                    int iy = y - 1 + ky, ix = xx - 1 + kx;
-                                    if (iy >= 0 && iy < H && ix >= 0 && ix < W) {
-                                        double term = (double) w[((f * C + c) * 3 + ky) * 3 + kx]
-                                                * x[((s * C + c) * H + iy) * W + ix];
-                                        sum += term;
-                                        size += Math.abs(term);
-                                    }
-                                }
-                            }
-                        }
-                        out[((s * F + f) * H + y) * W + xx] = sum;
-                        magnitude[((s * F + f) * H + y) * W + xx] = size;
-                    }
-                }
-            }
         }
     }
 
