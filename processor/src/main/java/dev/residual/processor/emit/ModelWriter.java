@@ -283,7 +283,18 @@ public final class ModelWriter {
                 .addParameter(long.class, "inputOffset")
                 .addParameter(Symbols.MEMORY_SEGMENT, "output")
                 .addParameter(long.class, "outputOffset")
-                .addParameter(boolean.class, "training");
+                .addParameter(boolean.class, "training")
+                .addComment("a small batch's pass is many short parallel calls: the band threads stay ready between them")
+                .addStatement("gemm.holdBands()")
+                .beginControlFlow("try");
+    }
+
+    /** Closes a {@link #runMethod}'s body: the band threads are released however the pass ends. */
+    static MethodSpec endRun(MethodSpec.Builder run) {
+        return run.nextControlFlow("finally")
+                .addStatement("gemm.releaseBands()")
+                .endControlFlow()
+                .build();
     }
 
     private void forward(TypeSpec.Builder type) {
@@ -303,7 +314,7 @@ public final class ModelWriter {
                         out.width())
                 .endControlFlow();
         run.addStatement("lastBatch = n");
-        type.addMethod(run.build());
+        type.addMethod(endRun(run));
     }
 
     /**

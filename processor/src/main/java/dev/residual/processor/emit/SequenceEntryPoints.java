@@ -53,7 +53,7 @@ final class SequenceEntryPoints {
                         Symbols.kernel("Layout"), symbols.tensor(graph.output()))
                 .endControlFlow();
         run.addStatement("lastBatch = n");
-        type.addMethod(run.build());
+        type.addMethod(ModelWriter.endRun(run));
     }
 
     /** The off-heap {@code forward}'s Javadoc: {@code n} counts sequences of token ids. */

@@ -69,6 +69,18 @@ public interface Gemm {
         }
     }
 
+    /**
+     * Keeps the threads that share {@link #runBands} ready until {@link #releaseBands}: a compiled model calls it
+     * around a pass, which at a small batch is a run of calls of tens of microseconds each, so that they do not each
+     * wait for a parked thread to wake. The default does nothing.
+     */
+    default void holdBands() {
+    }
+
+    /** Ends one {@link #holdBands}. */
+    default void releaseBands() {
+    }
+
     /** The number of threads one call may use. */
     int threads();
 

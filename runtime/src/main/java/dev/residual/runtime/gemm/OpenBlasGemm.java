@@ -241,6 +241,16 @@ public final class OpenBlasGemm implements Gemm {
         }
     }
 
+    @Override
+    public void holdBands() {
+        bands.hold();
+    }
+
+    @Override
+    public void releaseBands() {
+        bands.release();
+    }
+
     /** Runs bands over {@link #bands} with OpenBLAS on one thread, holding {@link #splitting}. */
     private void runHeldBands(Parts job, int count) {
         int restore = threads;

@@ -53,9 +53,10 @@ public final class DirectConv2d {
     static final int MIN_PIXELS = 400;
 
     /**
-     * The fewest pixels per image for which the direct kernel runs on a batch of at most {@link #SMALL_BATCH}: there it
-     * runs on the GEMM's band threads, and at batch 1 beat im2col at 14×14 (38–70 against 57–76 µs for 32 channels)
-     * but not at 7×7 (86–94 against 75–82 µs for 64).
+     * The fewest pixels per image for which the direct kernel runs on a batch of at most {@link #SMALL_BATCH} (now only
+     * the input gradient: such a batch's forward below {@link #MIN_PIXELS} is {@link #smallBatch}'s): there it runs on
+     * the GEMM's band threads, and at batch 1 beat im2col at 14×14 (38–70 against 57–76 µs for 32 channels) but not at
+     * 7×7 (86–94 against 75–82 µs for 64).
      */
     static final int MIN_PIXELS_SMALL_BATCH = 196;
 
@@ -78,17 +79,40 @@ public final class DirectConv2d {
         return ON && K == 3 && stride == 1 && pad == 1 && C >= MIN_CHANNELS && H * W >= least;
     }
 
-    /** {@link Conv2d#forward}, direct for a 3×3 stride-1 padding-1 layer. */
+    /**
+     * The most weights ({@code F·C·K·K}) {@link DirectSmallBatch} keeps a packed copy of: 1 MB, which takes every
+     * layer of the ResNets here.
+     */
+    static final int MAX_PACKED = 1 << 18;
+
+    /**
+     * Whether a convolution's forward on a batch of {@code n} runs as {@link DirectSmallBatch}: a batch of at most
+     * {@link #SMALL_BATCH}, a kernel larger than 1×1, {@code F} a multiple of 16, at least {@link #MIN_CHANNELS}
+     * input channels, and not a layer of {@link #MIN_PIXELS} or more that {@link #direct} takes. Measured at batch 1
+     * on 2 threads against im2col + OpenBLAS (best of 30 rounds, bench/README.md): 42 against 77 µs for 32 channels of 14×14, 45 against 72 for 64
+     * of 7×7, 34–43 against 70–92 for the stride-2 3×3 layers; a 1×1 layer lost (17 against 12 µs), as did 16
+     * channels of 28×28 against {@link #direct} (62 against 43 µs).
+     */
+    public static boolean smallBatch(int C, int H, int W, int F, int K, int stride, int pad, int n) {
+        return ON && n <= SMALL_BATCH && K > 1 && F % DirectSmallBatch.GROUP == 0 && C >= MIN_CHANNELS
+                && (long) F * C * K * K <= MAX_PACKED
+                && !(H * W >= MIN_PIXELS && direct(C, H, W, K, stride, pad, n));
+    }
+
+    /** {@link Conv2d#forward}: {@link DirectSmallBatch} for a {@link #smallBatch} layer, else direct for a 3×3 stride-1 padding-1 layer, else {@link Conv2d}'s. */
     public static void forward(Gemm gemm, MemorySegment in, long inOff, int C, int H, int W, int n,
                                MemorySegment weight, long wOff, int F, int K, int stride, int pad,
                                MemorySegment bias, long bOff, MemorySegment out, long outOff,
                                MemorySegment col, long colOff) {
-        if (!direct(C, H, W, K, stride, pad, n)) {
+        if (smallBatch(C, H, W, F, K, stride, pad, n)) {
+            DirectSmallBatch.forward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, out, outOff);
+        } else if (direct(C, H, W, K, stride, pad, n)) {
+            Direct3x3.convolve(gemm, in, inOff, C, H, W, n, weight, wOff, F, false, out, outOff, false);
+        } else {
             Conv2d.forward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, bias, bOff, out, outOff,
                     col, colOff);
             return;
         }
-        Direct3x3.convolve(gemm, in, inOff, C, H, W, n, weight, wOff, F, false, out, outOff, false);
         if (bias != null) {
             Elementwise.biasAddRelu(out, outOff, F, H * W, n, bias, bOff, null, 0, false, out, outOff);
         }

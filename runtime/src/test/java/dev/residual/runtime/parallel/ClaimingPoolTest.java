@@ -109,4 +109,34 @@ class ClaimingPoolTest {
             assertEquals(1, runs.get(p), "part " + p);
         }
     }
+
+    /**
+     * While held, calls run as before; once released, the helper parks again (it must not keep a core busy after a
+     * compiled model's pass).
+     */
+    @Test
+    void aHeldPoolRunsEveryPartAndItsHelperParksOnceReleased() throws InterruptedException {
+        ClaimingPool pool = new ClaimingPool("test-held-");
+        pool.prepare(1);
+        try {
+            pool.hold();
+            for (int call = 0; call < 500; call++) {
+                AtomicIntegerArray runs = new AtomicIntegerArray(6);
+                pool.run(runs::incrementAndGet, 6, 1);
+                for (int p = 0; p < 6; p++) {
+                    assertEquals(1, runs.get(p), "call " + call + ", part " + p);
+                }
+            }
+            pool.release();
+            Thread helper = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().startsWith("test-held-")).findFirst().orElseThrow();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (helper.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertEquals(Thread.State.WAITING, helper.getState(), "the released helper parks");
+        } finally {
+            pool.close();
+        }
+    }
 }

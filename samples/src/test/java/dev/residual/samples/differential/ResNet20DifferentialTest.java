@@ -9,6 +9,7 @@ import dev.residual.runtime.interpreter.Interpreter;
 import dev.residual.samples.resnet.ResNet20Net;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,6 +23,29 @@ class ResNet20DifferentialTest {
             assertEquals(ResNet20Net.INPUT_SIZE, interpreter.inputSize());
             assertEquals(ResNet20Net.BATCH, interpreter.batchCapacity());
             Agreement.check(model, interpreter, 6, 2, 11L);
+        }
+    }
+
+    /** Batches of one and two take the generated code's small-batch kernels, which the interpreter does not have. */
+    @Test
+    void smallBatchesAgree() {
+        try (ResNet20Net model = new ResNet20Net(Backends.defaultGemm(), 3L);
+             Interpreter interpreter = Interpreter.of(ResNet20Net.class, model.gemm(), 3L)) {
+            interpreter.copyFrom(model);
+            SplittableRandom random = new SplittableRandom(8);
+            for (int n = 1; n <= 2; n++) {
+                float[] input = new float[n * ResNet20Net.INPUT_SIZE];
+                for (int i = 0; i < input.length; i++) {
+                    input[i] = (float) random.nextDouble(-1, 1);
+                }
+                float[] generated = new float[n * ResNet20Net.OUTPUT_SIZE];
+                float[] interpreted = new float[generated.length];
+                for (int pass = 0; pass < 2; pass++) { // the second pass reuses the packed weights
+                    model.forward(n, input, generated);
+                    interpreter.forward(n, input, interpreted);
+                    Agreement.assertClose("batch " + n + ", pass " + pass, generated, interpreted);
+                }
+            }
         }
     }
 

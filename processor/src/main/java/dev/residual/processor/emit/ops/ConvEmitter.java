@@ -10,15 +10,15 @@ import dev.residual.processor.plan.Step;
 
 /**
  * Convolution. Forward: im2col (skipped for 1×1 stride 1) and one GEMM, then the bias. Backward: the weight
- * gradient {@code dY · colᵀ}, the input gradient {@code col2im(Wᵀ · dY)}. A 3×3, stride-1, padding-1 layer calls the
- * runtime's {@code DirectConv2d} instead, which computes its forward and input gradient without im2col when the JVM
- * has the Vector API, and is {@code Conv2d} otherwise.
+ * gradient {@code dY · colᵀ}, the input gradient {@code col2im(Wᵀ · dY)}. A layer with a kernel larger than 1×1 calls
+ * the runtime's {@code DirectConv2d} instead, which picks a direct kernel for the shapes and batches where one pays
+ * (when the JVM has the Vector API), and is {@code Conv2d} otherwise.
  */
 record ConvEmitter(Op.Conv conv) implements OpEmitter {
 
-    /** The runtime class this layer calls: {@code DirectConv2d} for the shapes it computes directly. */
+    /** The runtime class this layer calls: {@code DirectConv2d} for the kernel sizes it may compute directly. */
     private String kernelClass() {
-        return conv.kernel() == 3 && conv.stride() == 1 && conv.padding() == 1 ? "DirectConv2d" : "Conv2d";
+        return conv.kernel() > 1 ? "DirectConv2d" : "Conv2d";
     }
 
     @Override

@@ -1,0 +1,316 @@
+package dev.residual.runtime.ops;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import dev.residual.runtime.gemm.Gemm;
+import dev.residual.runtime.parallel.Parts;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A small batch's convolution forward, of any kernel size, stride and padding, computed directly in the Vector API
+ * with the vectors running across filters: no column matrix, no GEMM, and no work on padding.
+ *
+ * <p><b>Why across filters.</b> At batch 1 a 14×14 or 7×7 map is too small for {@link Direct3x3}, whose vectors run
+ * across pixels: a third of its 7×7 grid is padding. Here a vector holds eight filters' values at one output pixel,
+ * so only real output pixels are computed, whatever the map's size or the stride, and each step's input values are
+ * single floats broadcast to all lanes.
+ *
+ * <p><b>Layout.</b> The input is copied in bulk, channel by channel, each channel followed by one zero. A table made
+ * once per geometry (image size, batch, kernel, stride, padding) gives, for every output pixel and tap, the input
+ * index it reads, or that zero where the tap falls on padding; so stride and padding cost nothing in the kernel. The
+ * weights are packed as {@code [group][tap][c][16]}, groups of sixteen filters. Packing reorders every weight, so the
+ * packed copy is kept and reused while the weights it was made from are unchanged, which is checked on every call by
+ * comparing them with a copy (a few microseconds for 64 × 64 filters, against tens to pack them again): inference
+ * packs once, a training step packs again after each update.
+ *
+ * <p><b>Kernel.</b> Sixteen filters (two vectors) × four output pixels at a time: eight accumulators held in
+ * registers through the sum over taps and channels; per tap and channel, two weight vectors, four broadcast inputs and
+ * eight fused multiply-adds. Five pixels (ten accumulators) ran at half the speed, 30 against 59 GFLOP/s on one
+ * thread for 64 channels of 7×7: with the broadcast inputs they no longer fit AVX2's sixteen registers.
+ *
+ * <p><b>Threads.</b> The work is (filter group, run of four pixels) units, cut into {@link #PARTS_PER_THREAD} parts
+ * per thread and run as the GEMM backend's bands (their helper stays ready between calls, more so while a compiled
+ * model holds it for a pass, {@link Gemm#holdBands}; {@link Workers}' parked threads cost more to wake than such a
+ * call takes). Each output value is one fixed sum whatever the split, so results do not depend on the thread count.
+ */
+final class DirectSmallBatch {
+
+    private DirectSmallBatch() {}
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    /** Floats per vector. */
+    private static final int L = 8;
+    /** Filters per group: two vectors. */
+    static final int GROUP = 2 * L;
+    /** Output pixels per kernel step: with a group's two vectors, eight accumulators (see the class comment). */
+    private static final int POINTS = 4;
+    /**
+     * Parts per thread a call is cut into: a helper that wakes late then leaves the caller at most one small part to
+     * wait for, where with one part per thread the caller would wait for the helper's whole half.
+     */
+    private static final int PARTS_PER_THREAD = 8;
+    /** How many layer geometries' tap tables a thread keeps: ResNet-20's small-batch layers have four. */
+    private static final int GEOMETRIES = 16;
+
+    /**
+     * {@code out = conv(in, weight)}, no bias.
+     *
+     * @param in     channel-major {@code C×(n·H·W)}
+     * @param weight {@code F×C×K×K}, {@code F} a multiple of {@link #GROUP}
+     * @param out    channel-major {@code F×(n·OH·OW)}
+     */
+    static void forward(Gemm gemm, MemorySegment in, long inOff, int C, int H, int W, int n,
+                        MemorySegment weight, long wOff, int F, int K, int stride, int pad,
+                        MemorySegment out, long outOff) {
+        Task task = TASK.get();
+        task.set(in, inOff, C, H, W, n, F, K, stride, pad, out, outOff);
+        task.weights = task.cache.packed(weight, wOff, F, C, K * K);
+        int bands = Math.min(PARTS_PER_THREAD * Workers.shared().threads(), task.units);
+        try {
+            if (Workers.shared().threads() > 1 && bands > 1 && task.accessibleBy(ChannelRange.ELSEWHERE)) {
+                task.bands = bands;
+                gemm.runBands(task, bands);
+            } else {
+                task.runUnits(0, task.units);
+            }
+        } finally {
+            task.clear();
+        }
+    }
+
+    /** {@code array} if it holds at least {@code floats}, else a new array that does (the old one is dropped). */
+    private static float[] grown(float[] array, int floats) {
+        return array.length >= floats ? array : new float[floats];
+    }
+
+    private static int[] grown(int[] array, int ints) {
+        return array.length >= ints ? array : new int[ints];
+    }
+
+    private static final ThreadLocal<Task> TASK = ThreadLocal.withInitial(Task::new);
+    /** Each band thread's staging of one step's results before they are written out filter by filter. */
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[POINTS * GROUP]);
+
+    /** One call's arguments, its packed input, and its work over (filter group, run of pixels) units. */
+    private static final class Task extends ChannelRange implements Parts {
+        final PackedWeights cache = new PackedWeights();
+        MemorySegment out;
+        long outOff;
+        int C, F, T, units, runs, pixels, bands, plane;
+        /** Floats between one output channel and the next in {@code out}: the batch's output pixels. */
+        long channelStride;
+        /** The input, channel by channel: each channel's {@code n·H·W} floats, then one zero. */
+        float[] input = new float[0];
+        float[] weights;
+        /**
+         * Per output pixel (in the output's order, padded to whole runs) and tap: the index in a channel of
+         * {@link #input} it reads, or the channel's trailing zero where the tap falls on padding.
+         */
+        int[] taps;
+        /** The tap tables of recent geometries (a model's layers take turns), and each one's H, W, n, K, stride, pad. */
+        private final int[][] tables = new int[GEOMETRIES][];
+        private final int[] geometries = new int[GEOMETRIES * 6];
+        private int nextTable;
+
+        void set(MemorySegment in, long inOff, int C, int H, int W, int n, int F, int K, int stride, int pad,
+                 MemorySegment out, long outOff) {
+            this.out = out;
+            this.outOff = outOff;
+            this.C = C;
+            this.F = F;
+            T = K * K;
+            int OH = (H + 2 * pad - K) / stride + 1, OW = (W + 2 * pad - K) / stride + 1;
+            pixels = n * OH * OW;
+            plane = n * H * W + 1;
+            runs = (pixels + POINTS - 1) / POINTS;
+            units = F / GROUP * runs;
+            channelStride = pixels;
+            taps = tapsFor(H, W, n, K, stride, pad, OH, OW);
+            int count = n * H * W;
+            input = grown(input, C * plane);
+            for (int c = 0; c < C; c++) {
+                MemorySegment.copy(in, JAVA_FLOAT, (inOff + (long) c * count) * Float.BYTES, input, c * plane, count);
+                input[c * plane + count] = 0f;
+            }
+        }
+
+        /** The tap table of this geometry: kept from an earlier call, or made now in place of the oldest. */
+        private int[] tapsFor(int H, int W, int n, int K, int stride, int pad, int OH, int OW) {
+            int[] known = geometries;
+            for (int g = 0; g < GEOMETRIES; g++) {
+                int at = 6 * g;
+                if (tables[g] != null && known[at] == H && known[at + 1] == W && known[at + 2] == n
+                        && known[at + 3] == K && known[at + 4] == stride && known[at + 5] == pad) {
+                    return tables[g];
+                }
+            }
+            int zero = n * H * W;
+            int[] table = new int[runs * POINTS * T];
+            int p = 0;
+            for (int i = 0; i < n; i++) {
+                for (int oy = 0; oy < OH; oy++) {
+                    for (int ox = 0; ox < OW; ox++, p++) {
+                        for (int t = 0; t < T; t++) {
+                            int y = oy * stride - pad + t / K, x = ox * stride - pad + t % K;
+                            boolean inside = y >= 0 && y < H && x >= 0 && x < W;
+                            table[p * T + t] = inside ? (i * H + y) * W + x : zero;
+                        }
+                    }
+                }
+            }
+            // The last run's missing pixels read zeros: computed, never written out.
+            Arrays.fill(table, pixels * T, runs * POINTS * T, zero);
+            int at = 6 * nextTable;
+            known[at] = H;
+            known[at + 1] = W;
+            known[at + 2] = n;
+            known[at + 3] = K;
+            known[at + 4] = stride;
+            known[at + 5] = pad;
+            tables[nextTable] = table;
+            nextTable = (nextTable + 1) % GEOMETRIES;
+            return table;
+        }
+
+        /** One band of {@link Gemm#runBands}: an equal share of the units. */
+        @Override
+        public void runPart(int band) {
+            runUnits((int) ((long) units * band / bands), (int) ((long) units * (band + 1) / bands));
+        }
+
+        /** Units {@code [from, to)}, filter group by filter group. */
+        void runUnits(int from, int to) {
+            float[] tile = TILE.get();
+            for (int u = from; u < to; u++) {
+                int group = u / runs;
+                step(group, u % runs * POINTS, tile);
+            }
+        }
+
+        @Override
+        void run(int from, int to) {
+            runUnits(from, to);
+        }
+
+        /**
+         * Filter group {@code group} at output pixels {@code [first, first + POINTS)}: the sums in registers, then
+         * through {@code tile} out to each filter's row.
+         */
+        private void step(int group, int first, float[] tile) {
+            float[] g = input, w = weights;
+            int[] taps = this.taps;
+            int C = this.C, plane = this.plane, T = this.T;
+            FloatVector a0, a1, a2, a3, b0, b1, b2, b3;
+            a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = FloatVector.zero(S);
+            int wi = group * T * C * GROUP;
+            int at = first * T;
+            for (int t = 0; t < T; t++, wi += C * GROUP, at++) {
+                int i0 = taps[at], i1 = taps[at + T], i2 = taps[at + 2 * T], i3 = taps[at + 3 * T];
+                for (int c = 0, o = 0; c < C; c++, o += plane) {
+                    FloatVector w0 = FloatVector.fromArray(S, w, wi + c * GROUP);
+                    FloatVector w1 = FloatVector.fromArray(S, w, wi + c * GROUP + L);
+                    FloatVector x = FloatVector.broadcast(S, g[i0 + o]);
+                    a0 = w0.fma(x, a0);
+                    b0 = w1.fma(x, b0);
+                    x = FloatVector.broadcast(S, g[i1 + o]);
+                    a1 = w0.fma(x, a1);
+                    b1 = w1.fma(x, b1);
+                    x = FloatVector.broadcast(S, g[i2 + o]);
+                    a2 = w0.fma(x, a2);
+                    b2 = w1.fma(x, b2);
+                    x = FloatVector.broadcast(S, g[i3 + o]);
+                    a3 = w0.fma(x, a3);
+                    b3 = w1.fma(x, b3);
+                }
+            }
+            a0.intoArray(tile, 0);
+            b0.intoArray(tile, L);
+            a1.intoArray(tile, GROUP);
+            b1.intoArray(tile, GROUP + L);
+            a2.intoArray(tile, 2 * GROUP);
+            b2.intoArray(tile, 2 * GROUP + L);
+            a3.intoArray(tile, 3 * GROUP);
+            b3.intoArray(tile, 3 * GROUP + L);
+            int count = Math.min(POINTS, pixels - first);
+            long base = outOff + (long) group * GROUP * channelStride + first;
+            for (int j = 0; j < GROUP; j++) {
+                long row = base + j * channelStride;
+                for (int k = 0; k < count; k++) {
+                    out.setAtIndex(JAVA_FLOAT, row + k, tile[k * GROUP + j]);
+                }
+            }
+        }
+
+        @Override
+        boolean accessibleBy(Thread thread) {
+            return accessible(thread, out, null, null, null);
+        }
+
+        @Override
+        void clear() {
+            out = null;
+            weights = null;
+        }
+    }
+
+    /**
+     * The packed weights of recent layers, each kept with a copy of the weights it was packed from and reused only
+     * while they are equal: so a layer's weights are packed once for inference, and again after each update.
+     */
+    static final class PackedWeights {
+        /** How many layers' weights are kept; a model with more packs some again on every pass. */
+        private static final int SLOTS = 64;
+        private final long[] keys = new long[SLOTS];
+        private final int[] shapes = new int[3 * SLOTS];
+        private final MemorySegment[] copies = new MemorySegment[SLOTS];
+        private final float[][] packed = new float[SLOTS][];
+        private float[] raw = new float[0];
+        private int next;
+
+        /** Packs (or reuses) the {@code F×C×T} weights at {@code weight + wOff} as {@code [group][tap][c][16]}. */
+        float[] packed(MemorySegment weight, long wOff, int F, int C, int T) {
+            int floats = F * C * T;
+            long from = wOff * Float.BYTES, bytes = (long) floats * Float.BYTES;
+            long key = weight.address() + from;
+            int slot = -1;
+            for (int s = 0; s < SLOTS; s++) {
+                if (copies[s] != null && keys[s] == key && shapes[3 * s] == F && shapes[3 * s + 1] == C
+                        && shapes[3 * s + 2] == T) {
+                    if (MemorySegment.mismatch(copies[s], 0, bytes, weight, from, from + bytes) < 0) {
+                        return packed[s];
+                    }
+                    slot = s; // the same layer, updated: pack again in its place
+                    break;
+                }
+            }
+            if (slot < 0) {
+                slot = next;
+                next = (next + 1) % SLOTS;
+                keys[slot] = key;
+                shapes[3 * slot] = F;
+                shapes[3 * slot + 1] = C;
+                shapes[3 * slot + 2] = T;
+            }
+            if (copies[slot] == null || copies[slot].byteSize() < bytes) {
+                copies[slot] = Arena.ofAuto().allocate(bytes, 64);
+            }
+            MemorySegment.copy(weight, from, copies[slot], 0, bytes);
+            raw = grown(raw, floats);
+            MemorySegment.copy(weight, JAVA_FLOAT, from, raw, 0, floats);
+            float[] p = packed[slot] = grown(packed[slot] == null ? new float[0] : packed[slot], floats);
+            for (int f = 0; f < F; f++) {
+                int group = f / GROUP, lane = f % GROUP;
+                for (int c = 0; c < C; c++) {
+                    for (int t = 0; t < T; t++) {
+                        p[((group * T + t) * C + c) * GROUP + lane] = raw[(f * C + c) * T + t];
+                    }
+                }
+            }
+            return p;
+        }
+    }
+}
