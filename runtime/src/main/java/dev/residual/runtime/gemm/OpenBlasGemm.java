@@ -82,6 +82,14 @@ public final class OpenBlasGemm implements Gemm {
     private int bandLdc;
     private int bandParts;
 
+    /**
+     * The property that turns off {@link #holdBands} ({@code false}): then a compiled model's pass leaves the band
+     * helper to park between calls as an interpreted one does (for a service whose other threads need the core more
+     * than its batch-1 latency needs the helper).
+     */
+    public static final String HOLD_BANDS_PROPERTY = "residual.gemm.holdBands";
+    private static final boolean HOLD_BANDS = Boolean.parseBoolean(System.getProperty(HOLD_BANDS_PROPERTY, "true"));
+
     /** The property that sets {@link #serialBelow}, in multiply-adds ({@code m·n·k}). */
     public static final String SERIAL_BELOW_PROPERTY = "residual.gemm.serialBelow";
     /** Its default: every product of a batch-1 or batch-2 ResNet-20 convolution (at most 16·1568·144 = 3.6 M). */
@@ -243,12 +251,16 @@ public final class OpenBlasGemm implements Gemm {
 
     @Override
     public void holdBands() {
-        bands.hold();
+        if (HOLD_BANDS) {
+            bands.hold();
+        }
     }
 
     @Override
     public void releaseBands() {
-        bands.release();
+        if (HOLD_BANDS) {
+            bands.release();
+        }
     }
 
     /** Runs bands over {@link #bands} with OpenBLAS on one thread, holding {@link #splitting}. */
