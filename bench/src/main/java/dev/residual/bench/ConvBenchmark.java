@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * ResNet-20's 3×3 stride-1 convolutions, one layer at a time, as the interpreter runs them ({@code Conv2d}: im2col and
- * OpenBLAS) and as the generated code does ({@code DirectConv2d}: the direct kernel where it pays, else the same
+ * OpenBLAS) and as the generated code does ({@code DirectConv2d}: a direct kernel where one pays, else the same
  * im2col). Both run with the same threads ({@code -p threads}). {@code backward} is the weight and input gradients.
  *
  * <p>Run: {@code java -jar bench/target/benchmarks.jar ConvBenchmark -p batch=1,128}. Which kernel a layer takes is
@@ -75,8 +75,10 @@ public class ConvBenchmark {
         dIn = arena.allocate(map * Float.BYTES, 64);
         col = arena.allocate(Math.max(1, Conv2d.scratchSize(C, H, H, C, 3, 1, 1, batch)) * Float.BYTES, 64);
         generated = kernel.equals("generated");
-        boolean direct = generated && DirectConv2d.direct(C, H, H, 3, 1, 1, batch);
-        System.out.println("# " + layer + " batch " + batch + ", " + kernel + ": " + (direct ? "direct" : "im2col"));
+        String path = !generated ? "im2col"
+                : DirectConv2d.smallBatch(C, H, H, C, 3, 1, 1, batch) ? "direct across filters (DirectSmallBatch)"
+                : DirectConv2d.direct(C, H, H, 3, 1, 1, batch) ? "direct 3×3" : "im2col";
+        System.out.println("# " + layer + " batch " + batch + ", " + kernel + " forward: " + path);
     }
 
     private MemorySegment random(long floats, SplittableRandom random) {
