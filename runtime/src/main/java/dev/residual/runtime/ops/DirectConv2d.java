@@ -4,9 +4,10 @@ import dev.residual.runtime.gemm.Gemm;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The generated code's convolution: {@link Conv2d}'s arguments and results, but a 3×3, stride-1, padding-1 layer's
- * forward and input gradient are computed directly ({@link Direct3x3}) instead of through im2col and a GEMM, when the
- * JVM has the Vector API and the layer is large enough for that to pay ({@link #direct}). Every other layer, and every
+ * The generated code's convolution: {@link Conv2d}'s arguments and results, but computed directly instead of through
+ * im2col and a GEMM where that pays, when the JVM has the Vector API: a 3×3, stride-1, padding-1 layer's forward and
+ * input gradient by {@link Direct3x3} when the layer is large enough ({@link #direct}), and a batch of 1 or 2's forward
+ * of any other layer larger than 1×1 by {@link DirectSmallBatch} ({@link #smallBatch}). Every other call, and every
  * weight gradient, is {@link Conv2d}'s.
  *
  * <p>The interpreter keeps calling {@link Conv2d}, the generic kernel an eager framework would run; a kernel chosen
