@@ -53,7 +53,7 @@ final class DirectSmallBatch {
      * wait for, where with one part per thread the caller would wait for the helper's whole half.
      */
     private static final int PARTS_PER_THREAD = 8;
-    /** How many layer geometries' tap tables a thread keeps: ResNet-20's small-batch layers have four. */
+    /** How many layer geometries' tap tables a thread keeps: ResNet-20's small-batch layers have four per batch size. */
     private static final int GEOMETRIES = 16;
 
     /**
@@ -69,9 +69,10 @@ final class DirectSmallBatch {
         Task task = TASK.get();
         task.set(in, inOff, C, H, W, n, F, K, stride, pad, out, outOff);
         task.weights = task.cache.packed(weight, wOff, F, C, K * K);
-        int bands = Math.min(PARTS_PER_THREAD * Workers.shared().threads(), task.units);
+        int threads = Workers.shared().threads();
+        int bands = Math.min(PARTS_PER_THREAD * threads, task.units);
         try {
-            if (Workers.shared().threads() > 1 && bands > 1 && task.accessibleBy(ChannelRange.ELSEWHERE)) {
+            if (threads > 1 && bands > 1 && task.accessibleBy(ChannelRange.ELSEWHERE)) {
                 task.bands = bands;
                 gemm.runBands(task, bands);
             } else {
@@ -87,10 +88,6 @@ final class DirectSmallBatch {
         return array.length >= floats ? array : new float[floats];
     }
 
-    private static int[] grown(int[] array, int ints) {
-        return array.length >= ints ? array : new int[ints];
-    }
-
     private static final ThreadLocal<Task> TASK = ThreadLocal.withInitial(Task::new);
     /** Each band thread's staging of one step's results before they are written out filter by filter. */
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[POINTS * GROUP]);
@@ -100,9 +97,9 @@ final class DirectSmallBatch {
         final PackedWeights cache = new PackedWeights();
         MemorySegment out;
         long outOff;
-        int C, F, T, units, runs, pixels, bands, plane;
-        /** Floats between one output channel and the next in {@code out}: the batch's output pixels. */
-        long channelStride;
+        int C, T, units, runs, bands, plane;
+        /** The batch's output pixels: also the floats between one output channel and the next in {@code out}. */
+        int pixels;
         /** The input, channel by channel: each channel's {@code n·H·W} floats, then one zero. */
         float[] input = new float[0];
         float[] weights;
@@ -121,14 +118,12 @@ final class DirectSmallBatch {
             this.out = out;
             this.outOff = outOff;
             this.C = C;
-            this.F = F;
             T = K * K;
             int OH = (H + 2 * pad - K) / stride + 1, OW = (W + 2 * pad - K) / stride + 1;
             pixels = n * OH * OW;
             plane = n * H * W + 1;
             runs = (pixels + POINTS - 1) / POINTS;
             units = F / GROUP * runs;
-            channelStride = pixels;
             taps = tapsFor(H, W, n, K, stride, pad, OH, OW);
             int count = n * H * W;
             input = grown(input, C * plane);
@@ -236,9 +231,9 @@ final class DirectSmallBatch {
             a3.intoArray(tile, 3 * GROUP);
             b3.intoArray(tile, 3 * GROUP + L);
             int count = Math.min(POINTS, pixels - first);
-            long base = outOff + (long) group * GROUP * channelStride + first;
+            long base = outOff + (long) group * GROUP * pixels + first;
             for (int j = 0; j < GROUP; j++) {
-                long row = base + j * channelStride;
+                long row = base + (long) j * pixels;
                 for (int k = 0; k < count; k++) {
                     out.setAtIndex(JAVA_FLOAT, row + k, tile[k * GROUP + j]);
                 }
