@@ -128,7 +128,7 @@ final class Direct3x3 {
     private static final ThreadLocal<Task> TASK = ThreadLocal.withInitial(Task::new);
 
     /** {@code array} if it holds at least {@code floats}, else a new array that does (the old one is dropped). */
-    private static float[] grown(float[] array, int floats) {
+    static float[] grown(float[] array, int floats) {
         return array.length >= floats ? array : new float[floats];
     }
 

@@ -83,11 +83,6 @@ final class DirectSmallBatch {
         }
     }
 
-    /** {@code array} if it holds at least {@code floats}, else a new array that does (the old one is dropped). */
-    private static float[] grown(float[] array, int floats) {
-        return array.length >= floats ? array : new float[floats];
-    }
-
     private static final ThreadLocal<Task> TASK = ThreadLocal.withInitial(Task::new);
     /** Each band thread's staging of one step's results before they are written out filter by filter. */
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[POINTS * GROUP]);
@@ -119,14 +114,14 @@ final class DirectSmallBatch {
             this.outOff = outOff;
             this.C = C;
             T = K * K;
-            int OH = (H + 2 * pad - K) / stride + 1, OW = (W + 2 * pad - K) / stride + 1;
+            int OH = Conv2d.outputSize(H, K, stride, pad), OW = Conv2d.outputSize(W, K, stride, pad);
             pixels = n * OH * OW;
             plane = n * H * W + 1;
             runs = (pixels + POINTS - 1) / POINTS;
             units = F / GROUP * runs;
             taps = tapsFor(H, W, n, K, stride, pad, OH, OW);
             int count = n * H * W;
-            input = grown(input, C * plane);
+            input = Direct3x3.grown(input, C * plane);
             for (int c = 0; c < C; c++) {
                 MemorySegment.copy(in, JAVA_FLOAT, (inOff + (long) c * count) * Float.BYTES, input, c * plane, count);
                 input[c * plane + count] = 0f;
@@ -296,9 +291,9 @@ final class DirectSmallBatch {
                 copies[slot] = Arena.ofAuto().allocate(bytes, 64);
             }
             MemorySegment.copy(weight, from, copies[slot], 0, bytes);
-            raw = grown(raw, floats);
+            raw = Direct3x3.grown(raw, floats);
             MemorySegment.copy(weight, JAVA_FLOAT, from, raw, 0, floats);
-            float[] p = packed[slot] = grown(packed[slot] == null ? new float[0] : packed[slot], floats);
+            float[] p = packed[slot] = Direct3x3.grown(packed[slot] == null ? new float[0] : packed[slot], floats);
             for (int f = 0; f < F; f++) {
                 int group = f / GROUP, lane = f % GROUP;
                 for (int c = 0; c < C; c++) {

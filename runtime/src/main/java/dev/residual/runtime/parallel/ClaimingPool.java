@@ -34,8 +34,9 @@ public final class ClaimingPool {
     /**
      * How long an idle helper stays ready while the pool is {@linkplain #hold held}: 500 µs, yielding its core to
      * any other runnable thread meanwhile. On a virtual machine a parked helper's idle core may be descheduled, and
-     * waking it took longer than the batch-1 calls it was woken for: in a batch-1 ResNet-20 pass the helper ran a
-     * fifth of the parts and the caller spent a fifth of its time waiting for them.
+     * waking it can take longer than the batch-1 calls it is woken for (a batch-1 ResNet-20 pass has one every few
+     * tens of microseconds, and a compiled pass's gaps between them are shorter than 500 µs). The gain was inside this
+     * machine's noise: JMH averages of 1.61 / 1.29 ms held against 1.80 / 1.69 ms before (bench/README.md).
      */
     private static final long HELD_SPIN_NANOS = 500_000;
     private static final AtomicInteger NAMES = new AtomicInteger();
