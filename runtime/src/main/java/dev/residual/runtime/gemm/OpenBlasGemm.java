@@ -343,18 +343,11 @@ public final class OpenBlasGemm implements Gemm {
         return "openblas";
     }
 
-    /**
-     * How long OpenBLAS's idle workers spin before sleeping, 2^value cycles (default 28, about 0.1 s); read by OpenBLAS
-     * when it loads. Left to the user: measured on the loaded 2-core machine, a shorter spin (4 or 20) made a batch-1
-     * inference 1.5–2.4 times as expensive in CPU, since each product then has to wake the workers (bench/README.md).
-     */
-    static final String THREAD_TIMEOUT = "OPENBLAS_THREAD_TIMEOUT";
-
     @Override
     public String describe() {
         String serial = serialBelow > 0 ? ", products under " + serialBelow + " multiply-adds in one-thread bands" : "";
         return "OpenBLAS " + config.trim() + " (core " + coreName + ", " + threads() + " threads" + serial + ", "
-                + THREAD_TIMEOUT + "=" + System.getenv().getOrDefault(THREAD_TIMEOUT, "default") + ") from " + source
+                + OpenBlasSpin.VARIABLE + "=" + OpenBlasSpin.effective() + ") from " + source
                 + ": " + path;
     }
 

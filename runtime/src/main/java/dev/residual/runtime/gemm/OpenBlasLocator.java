@@ -77,6 +77,7 @@ public final class OpenBlasLocator {
 
     /** Opens the first candidate that works, or throws with every attempt and its reason. */
     public Located locate() {
+        OpenBlasSpin.apply(); // read by OpenBLAS when it loads, so before any library below is opened
         List<String> attempts = new ArrayList<>();
         if (explicitPath != null) {
             Path path = Path.of(explicitPath);

@@ -46,7 +46,7 @@ final class Direct3x3 {
      */
     private static final int BLOCK = 5 * L;
     /** Zeros in front of a channel's grid: the first pixel's top-left tap reads one float before the first row. */
-    private static final int MARGIN = 8;
+    static final int MARGIN = 8;
     /** The floats a chunk's input and output grids should take together: 64K floats, 256 KB, within L2. */
     private static final int CHUNK_FLOATS = 1 << 16;
 
@@ -256,7 +256,7 @@ final class Direct3x3 {
      * Images per chunk: as many as keep the chunk's input and output grids within {@link #CHUNK_FLOATS} (at least
      * one), the batch cut into equal chunks.
      */
-    private static int imagesPerChunk(int C, int F, int H, int W, int n) {
+    static int imagesPerChunk(int C, int F, int H, int W, int n) {
         long perImage = (long) (C + F) * (H + 1) * (W + 1);
         int limit = (int) Math.max(1, Math.min(n, CHUNK_FLOATS / perImage));
         int chunks = (n + limit - 1) / limit;
@@ -264,7 +264,7 @@ final class Direct3x3 {
     }
 
     /** Floats of one channel's grid of {@code count} images, margins and the kernel's overrun included. */
-    private static int planeFloats(int H, int W, int count) {
+    static int planeFloats(int H, int W, int count) {
         int Wq = W + 1;
         int grid = MARGIN + gridRows(H, count) * Wq;
         // The last block may start just before the grid's end and reads up to one row and one float past it.
@@ -272,7 +272,7 @@ final class Direct3x3 {
     }
 
     /** Rows of a chunk's grid: each image's zero row and {@code H} rows, then the zero row after the last image. */
-    private static int gridRows(int H, int count) {
+    static int gridRows(int H, int count) {
         return count * (H + 1) + 1;
     }
 
@@ -282,7 +282,7 @@ final class Direct3x3 {
      * {@code s0 + g / (H + 1)}, or a zero row where that is −1; the zero after each row and, when the range reaches
      * them, the margin in front and everything after the last row are written too.
      */
-    private static void toGrid(MemorySegment map, long mapOff, int c0, int c1, int H, int W, int n, int s0, int g0,
+    static void toGrid(MemorySegment map, long mapOff, int c0, int c1, int H, int W, int n, int s0, int g0,
                                int g1, int rows, float[] grid, int plane) {
         int Wq = W + 1;
         for (int c = c0; c < c1; c++) {

@@ -120,8 +120,23 @@ public final class DirectConv2d {
     }
 
     /**
-     * {@link Conv2d#backward}; for a layer the direct kernel takes, the input gradient is the direct convolution of
-     * {@code dOut} with the weights transposed and rotated by 180°.
+     * Whether a convolution's weight gradient runs as {@link Direct3x3WeightGradient}: 3×3, stride 1, padding 1, at
+     * least {@link #MIN_CHANNELS} input channels of at least {@link #MIN_PIXELS} pixels, at any batch. Measured inside
+     * a ResNet-20 training step at batch 128 on 2 threads, both kernels on the same data in turn (bench/README.md):
+     * 9.9 against 15.9 ms for 16 channels of 28×28; 10.6 against 10.7 ms for 32 of 14×14 and 14.6 against 9.1 ms for
+     * 64 of 7×7, which stay with im2col + OpenBLAS. (A harness calling one layer in a loop had the direct kernel win
+     * on all three, 8.5 against 22, 9.1 against 18 and 10.8 against 13.4 ms; the step did not bear that out for the
+     * smaller images, whose grids are 13 and 23 % padding.)
+     */
+    public static boolean directWeightGradient(int C, int H, int W, int K, int stride, int pad) {
+        return ON && K == 3 && stride == 1 && pad == 1 && C >= MIN_CHANNELS && H * W >= MIN_PIXELS;
+    }
+
+    /**
+     * {@link Conv2d#backward}: the weight gradient as {@link Direct3x3WeightGradient} for a layer
+     * {@link #directWeightGradient} takes, and the input gradient, for a layer {@link #direct} takes, as the direct
+     * convolution of {@code dOut} with the weights transposed and rotated by 180°; the rest (and the bias gradient)
+     * as {@link Conv2d}'s.
      */
     public static void backward(Gemm gemm, MemorySegment in, long inOff, int C, int H, int W, int n,
                                 MemorySegment weight, long wOff, int F, int K, int stride, int pad,
@@ -129,17 +144,15 @@ public final class DirectConv2d {
                                 MemorySegment dWeight, long dwOff, MemorySegment dBias, long dbOff,
                                 MemorySegment dIn, long dInOff, boolean accumulate,
                                 MemorySegment col, long colOff) {
-        if (!direct(C, H, W, K, stride, pad, n)) {
-            Conv2d.backward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, dOut, dOutOff, dWeight,
-                    dwOff, dBias, dbOff, dIn, dInOff, accumulate, col, colOff);
-            return;
+        boolean directWeights = dWeight != null && directWeightGradient(C, H, W, K, stride, pad);
+        boolean directInput = dIn != null && direct(C, H, W, K, stride, pad, n);
+        Conv2d.backward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, dOut, dOutOff,
+                directWeights ? null : dWeight, dwOff, dBias, dbOff, directInput ? null : dIn, dInOff, accumulate,
+                col, colOff);
+        if (directWeights) {
+            Direct3x3WeightGradient.compute(in, inOff, C, H, W, n, dOut, dOutOff, F, dWeight, dwOff);
         }
-        // The weight gradient stays im2col + GEMM: a direct one (nine dot products per filter and channel over the
-        // grids, tried) ran at batch 128 slower than OpenBLAS's deep product, 10.9-12.5 against 9.3-10.4 ms for 16
-        // channels of 28×28; it won only at batch 1, where no one trains.
-        Conv2d.backward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, dOut, dOutOff, dWeight, dwOff,
-                dBias, dbOff, null, 0, false, col, colOff);
-        if (dIn != null) {
+        if (directInput) {
             Direct3x3.convolve(gemm, dOut, dOutOff, F, H, W, n, weight, wOff, C, true, dIn, dInOff, accumulate);
         }
     }

@@ -8,6 +8,7 @@ import static dev.residual.runtime.ops.Fixtures.toChannelMajor;
 import static dev.residual.runtime.ops.Fixtures.toNchw;
 import static dev.residual.runtime.ops.Fixtures.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -48,7 +49,9 @@ class DirectConv2dTest {
 
     @ParameterizedTest(name = "{0} channels of {1}×{1}, batch {2}")
     @MethodSource("routes")
-    void largeLayersGoToTheDirectKernelSmallOnesToIm2col(int C, int size, int n, boolean direct) {
+    void largeLayersGoToTheDirectKernelSmallOnesToIm2col(int C, int size, int n, boolean direct,
+                                                         boolean directWeights) {
+        assertEquals(directWeights, DirectConv2d.directWeightGradient(C, size, size, 3, 1, 1), "weight route");
         int F = 6, hw = size * size;
         SplittableRandom random = new SplittableRandom(size);
         float[] x = uniform(random, n * C * hw, -1, 1);
@@ -66,8 +69,12 @@ class DirectConv2dTest {
                     1, gradient.seg(), gradient.off(), routedWeight.seg(), routedWeight.off(), null, 0,
                     routedIn.seg(), routedIn.off(), false, col.seg(), col.off());
             Conv2d.backward(GEMM, in.seg(), in.off(), C, size, size, n, weight.seg(), weight.off(), F, 3, 1, 1,
-                    gradient.seg(), gradient.off(), expectedWeight.seg(), expectedWeight.off(), null, 0,
-                    direct ? null : expectedIn.seg(), expectedIn.off(), false, col.seg(), col.off());
+                    gradient.seg(), gradient.off(), directWeights ? null : expectedWeight.seg(), expectedWeight.off(),
+                    null, 0, direct ? null : expectedIn.seg(), expectedIn.off(), false, col.seg(), col.off());
+            if (directWeights) {
+                Direct3x3WeightGradient.compute(in.seg(), in.off(), C, size, size, n, gradient.seg(), gradient.off(),
+                        F, expectedWeight.seg(), expectedWeight.off());
+            }
             if (direct) {
                 Direct3x3.convolve(GEMM, in.seg(), in.off(), C, size, size, n, weight.seg(), weight.off(), F, false,
                         expected.seg(), expected.off(), false);
@@ -77,7 +84,7 @@ class DirectConv2dTest {
                 Conv2d.forward(GEMM, in.seg(), in.off(), C, size, size, n, weight.seg(), weight.off(), F, 3, 1, 1,
                         null, 0, expected.seg(), expected.off(), col.seg(), col.off());
             }
-            // The same kernels give the same bits; the weight gradient is im2col's either way.
+            // The same kernels give the same bits.
             assertArrayEquals(expected.read(n * F * hw), routed.read(n * F * hw), "forward");
             assertArrayEquals(expectedIn.read(n * C * hw), routedIn.read(n * C * hw), "input gradient");
             assertArrayEquals(expectedWeight.read(F * C * 9), routedWeight.read(F * C * 9), "weight gradient");
@@ -85,9 +92,12 @@ class DirectConv2dTest {
     }
 
     static Stream<Arguments> routes() {
-        return Stream.of(Arguments.of(8, 28, 3, true), Arguments.of(8, 20, 3, true), Arguments.of(8, 19, 3, false),
-                Arguments.of(8, 14, 2, true), Arguments.of(8, 13, 1, false), Arguments.of(8, 7, 1, false),
-                Arguments.of(7, 28, 3, false), Arguments.of(1, 28, 1, false));
+        // C, size, n, forward and input gradient direct, weight gradient direct
+        return Stream.of(Arguments.of(8, 28, 3, true, true), Arguments.of(8, 20, 3, true, true),
+                Arguments.of(8, 19, 3, false, false), Arguments.of(8, 14, 2, true, false),
+                Arguments.of(8, 13, 1, false, false), Arguments.of(8, 7, 1, false, false),
+                Arguments.of(8, 20, 1, true, true), Arguments.of(7, 28, 3, false, false),
+                Arguments.of(1, 28, 1, false, false));
     }
 
     static Stream<Arguments> shapes() {
