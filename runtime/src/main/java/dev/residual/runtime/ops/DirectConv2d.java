@@ -45,23 +45,27 @@ public final class DirectConv2d {
     }
 
     /**
-     * The fewest pixels per image for which the direct kernel runs at any batch. Measured on ResNet-20's layers, 2
-     * threads (bench/README.md): at 28×28 it beats im2col + OpenBLAS (8.9–9.4 against 10.5–12.5 ms for 16 channels
-     * at batch 128); at 14×14 and 7×7 and batch 128 it loses (10.1 against 9.3 ms for 32 channels; 10.3 against 5.8
-     * ms for 64, where a third of its grid is padding and OpenBLAS runs the deeper products well). Sizes between
-     * 14×14 and 28×28 were not measured; 400 (20×20) splits the difference.
+     * The fewest pixels per image for which the direct kernel runs (forward and input gradient). Measured on ResNet-20's
+     * layers, 2 threads, with OpenBLAS's idle workers asleep ({@code OpenBlasSpin}; bench/README.md): at 14×14 and
+     * batch 128 it beats im2col + OpenBLAS for 32 channels (forward 5.9–8.0 against 10.3 ms, input gradient 7.3–8.8
+     * against 10.1–10.3 ms, best of 15; a training step's median 477.9 against 503.3, 521.1 against 555.6 and 489.0
+     * against 511.4 ms in three of four alternating runs, 532.5 against 509.8 in the fourth); at 7×7 it loses (6.8–9.0
+     * against 6.1–6.4 ms for 64 channels, where 23 % of its grid is padding). At batch 1 it beat im2col at 14×14 (38–70
+     * against 57–76 µs), though {@link #smallBatch} takes those layers' forward there. (Before the workers slept, 14×14
+     * lost at batch 128, 10.1 against 9.3 ms, and the bound was 400 beyond batch 2.)
      */
-    static final int MIN_PIXELS = 400;
+    static final int MIN_PIXELS = 196;
 
     /**
-     * The fewest pixels per image for which the direct kernel runs on a batch of at most {@link #SMALL_BATCH} (now only
-     * the input gradient: such a batch's forward below {@link #MIN_PIXELS} is {@link #smallBatch}'s): there it runs on
-     * the GEMM's band threads, and at batch 1 beat im2col at 14×14 (38–70 against 57–76 µs for 32 channels) but not at
-     * 7×7 (86–94 against 75–82 µs for 64).
+     * At a batch of at most {@link #SMALL_BATCH}, the fewest pixels for which the forward stays with {@link #direct}'s
+     * row bands rather than {@link #smallBatch}'s kernel: 16 channels of 28×28 ran 43 against 62 µs there.
      */
-    static final int MIN_PIXELS_SMALL_BATCH = 196;
+    static final int MIN_PIXELS_DIRECT_AT_SMALL_BATCH = 400;
 
-    /** The largest batch {@link #MIN_PIXELS_SMALL_BATCH} applies to. */
+    /** The fewest pixels for which the weight gradient is direct ({@link #directWeightGradient}). */
+    static final int MIN_PIXELS_WEIGHT_GRADIENT = 400;
+
+    /** The largest batch {@link #smallBatch} takes. */
     static final int SMALL_BATCH = 2;
 
     /**
@@ -72,12 +76,10 @@ public final class DirectConv2d {
 
     /**
      * Whether a convolution of this shape runs directly on a batch of {@code n}: 3×3, stride 1, padding 1, at least
-     * {@link #MIN_CHANNELS} input channels of at least {@link #MIN_PIXELS} pixels ({@link #MIN_PIXELS_SMALL_BATCH}
-     * for a small batch), with the kernel on.
+     * {@link #MIN_CHANNELS} input channels of at least {@link #MIN_PIXELS} pixels, with the kernel on, at any batch.
      */
     public static boolean direct(int C, int H, int W, int K, int stride, int pad, int n) {
-        int least = n <= SMALL_BATCH ? MIN_PIXELS_SMALL_BATCH : MIN_PIXELS;
-        return ON && K == 3 && stride == 1 && pad == 1 && C >= MIN_CHANNELS && H * W >= least;
+        return ON && K == 3 && stride == 1 && pad == 1 && C >= MIN_CHANNELS && H * W >= MIN_PIXELS;
     }
 
     /**
@@ -89,15 +91,15 @@ public final class DirectConv2d {
     /**
      * Whether a convolution's forward on a batch of {@code n} runs as {@link DirectSmallBatch}: a batch of at most
      * {@link #SMALL_BATCH}, a kernel larger than 1×1, {@code F} a multiple of 16, at least {@link #MIN_CHANNELS}
-     * input channels, and not a layer of {@link #MIN_PIXELS} or more that {@link #direct} takes. Measured at batch 1
-     * on 2 threads against im2col + OpenBLAS (best of 30 rounds, bench/README.md): 42 against 77 µs for 32 channels of 14×14, 45 against 72 for 64
-     * of 7×7, 34–43 against 70–92 for the stride-2 3×3 layers; a 1×1 layer lost (17 against 12 µs), as did 16
-     * channels of 28×28 against {@link #direct} (62 against 43 µs).
+     * input channels, and not a layer of {@link #MIN_PIXELS_DIRECT_AT_SMALL_BATCH} or more that {@link #direct} takes.
+     * Measured at batch 1 on 2 threads against im2col + OpenBLAS (best of 30 rounds, bench/README.md): 42 against 77 µs
+     * for 32 channels of 14×14, 45 against 72 for 64 of 7×7, 34–43 against 70–92 for the stride-2 3×3 layers; a 1×1
+     * layer lost (17 against 12 µs), as did 16 channels of 28×28 against {@link #direct} (62 against 43 µs).
      */
     public static boolean smallBatch(int C, int H, int W, int F, int K, int stride, int pad, int n) {
         return ON && n <= SMALL_BATCH && K > 1 && F % DirectSmallBatch.GROUP == 0 && C >= MIN_CHANNELS
                 && (long) F * C * K * K <= MAX_PACKED
-                && !(H * W >= MIN_PIXELS && direct(C, H, W, K, stride, pad, n));
+                && !(H * W >= MIN_PIXELS_DIRECT_AT_SMALL_BATCH && direct(C, H, W, K, stride, pad, n));
     }
 
     /** {@link Conv2d#forward}: {@link DirectSmallBatch} for a {@link #smallBatch} layer, else direct for a 3×3 stride-1 padding-1 layer, else {@link Conv2d}'s. */
@@ -121,14 +123,15 @@ public final class DirectConv2d {
 
     /**
      * Whether a convolution's weight gradient runs as {@link Direct3x3WeightGradient}: 3×3, stride 1, padding 1, at
-     * least {@link #MIN_CHANNELS} input channels of at least {@link #MIN_PIXELS} pixels, at any batch. Measured inside
+     * least {@link #MIN_CHANNELS} input channels of at least {@link #MIN_PIXELS_WEIGHT_GRADIENT} pixels, at any batch.
+     * Measured inside
      * a ResNet-20 training step at batch 128 on 2 threads, both kernels on the same data in turn (bench/README.md):
      * 9.9 against 15.9 ms for 16 channels of 28×28; 10.6 against 10.7 ms for 32 of 14×14 and 14.6 against 9.1 ms for
      * 64 of 7×7, which stay with im2col + OpenBLAS: their grids are 13 and 23 % padding. A harness calling one layer
      * in a loop agreed (best of 10: 8.1 against 17.6 ms, 8.7 against 11.4, 10.6 against 6.6).
      */
     public static boolean directWeightGradient(int C, int H, int W, int K, int stride, int pad) {
-        return ON && K == 3 && stride == 1 && pad == 1 && C >= MIN_CHANNELS && H * W >= MIN_PIXELS;
+        return ON && K == 3 && stride == 1 && pad == 1 && C >= MIN_CHANNELS && H * W >= MIN_PIXELS_WEIGHT_GRADIENT;
     }
 
     /**

@@ -67,8 +67,9 @@ public final class Doctor {
         }
         out.printf("  threads     %d%n", gemm.threads());
         out.printf("  direct conv %s%n", DirectConv2d.vectorApiOn()
-                ? "on (Vector API): 3×3 stride-1 layers of 8+ channels and 20×20+ pixels skip im2col in the forward"
-                        + " and both gradients; at batch ≤ 2, so do the other layers' forwards (kernel > 1×1, 16·k filters)"
+                ? "on (Vector API): 3×3 stride-1 layers of 8+ channels and 14×14+ pixels skip im2col in the forward"
+                        + " and input gradient, and from 20×20 in the weight gradient; at batch ≤ 2, so do the other"
+                        + " layers' forwards (kernel > 1×1, 16·k filters)"
                 : "off: run java with --add-modules jdk.incubator.vector for the faster 3×3 convolution");
         for (int[] shape : SHAPES) {
             double gflops = measure(gemm, shape[0], shape[1], shape[2]);
