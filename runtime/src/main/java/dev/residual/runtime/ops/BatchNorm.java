@@ -47,6 +47,9 @@ public final class BatchNorm {
 
     private static final ThreadLocal<Inference> INFERENCE = ThreadLocal.withInitial(Inference::new);
 
+    /** Whether the row loops below run as {@link VectorRows} (the same results, bit for bit) or as scalar loops. */
+    static final boolean VECTOR_ROWS = DirectConv2d.vectorsOn();
+
     /** {@link #inference}'s arguments and its work on a range of channels. */
     private static final class Inference extends ChannelRange {
         MemorySegment in, gamma, beta, mean, var, residual, out;
@@ -87,6 +90,10 @@ public final class BatchNorm {
      */
     static void normalizeRow(MemorySegment in, long x, float center, float scale, float shift,
                              MemorySegment residual, long r, boolean relu, MemorySegment out, long y, int length) {
+        if (VECTOR_ROWS) {
+            VectorRows.normalize(in, x, center, scale, shift, residual, r, relu, out, y, length);
+            return;
+        }
         if (residual == null) {
             if (relu) {
                 for (int i = 0; i < length; i++) {
@@ -383,6 +390,10 @@ public final class BatchNorm {
      */
     static void normBackwardRun(MemorySegment in, long x, float center, float slope, MemorySegment dOut, long g,
                                 float scale, float shift, MemorySegment dIn, long d, boolean accumulate, int length) {
+        if (VECTOR_ROWS) {
+            VectorRows.normBackward(in, x, center, slope, dOut, g, scale, shift, dIn, d, accumulate, length);
+            return;
+        }
         if (accumulate) {
             for (int i = 0; i < length; i++) {
                 float v = dOut.getAtIndex(JAVA_FLOAT, g + i) * scale

@@ -26,17 +26,23 @@ public final class DirectConv2d {
     /** System property that turns the direct kernel off ({@code false}), to compare against im2col + GEMM. */
     public static final String PROPERTY = "residual.directConv";
 
-    private static final boolean ON = decide();
+    private static final boolean VECTORS = vectorsInHardware();
+    private static final boolean ON = VECTORS && Boolean.parseBoolean(System.getProperty(PROPERTY, "true"));
 
-    private static boolean decide() {
-        if (!Boolean.parseBoolean(System.getProperty(PROPERTY, "true"))) {
-            return false;
-        }
+    private static boolean vectorsInHardware() {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
             return false;
         }
         // Only now is it safe to load the class that uses the module.
         return Direct3x3.hardwareVectors();
+    }
+
+    /**
+     * Whether the Vector API is there and runs 256-bit vectors in hardware, whatever {@value #PROPERTY} says: the
+     * normalizations' row loops ({@link VectorRows}) use it then.
+     */
+    static boolean vectorsOn() {
+        return VECTORS;
     }
 
     /** Whether the direct kernel runs: the Vector API is there, in hardware, and not turned off. */

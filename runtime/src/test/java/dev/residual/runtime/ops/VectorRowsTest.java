@@ -1,0 +1,96 @@
+package dev.residual.runtime.ops;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The normalizations' vectorized rows give the scalar loops' results bit for bit, over lengths around the vector
+ * width, every variant, offsets that are not vector-aligned, and in place.
+ */
+class VectorRowsTest {
+
+    @Test
+    void theNormalizationsUseThem() {
+        assertTrue(BatchNorm.VECTOR_ROWS, "run the tests with --add-modules jdk.incubator.vector");
+    }
+
+    @ParameterizedTest(name = "length {0}")
+    @ValueSource(ints = {0, 1, 7, 8, 9, 23, 784})
+    void normalizeIsTheScalarLoop(int length) {
+        SplittableRandom random = new SplittableRandom(length);
+        float center = 0.3f, scale = 1.7f, shift = -0.2f;
+        try (Arena arena = Arena.ofConfined()) {
+            for (boolean withResidual : new boolean[] {false, true}) {
+                for (boolean relu : new boolean[] {false, true}) {
+                    float[] x = values(random, length + 3), r = values(random, length + 5);
+                    float[] expected = new float[length];
+                    for (int i = 0; i < length; i++) {
+                        float v = (x[3 + i] - center) * scale + shift;
+                        if (withResidual) {
+                            v += r[5 + i];
+                        }
+                        expected[i] = relu ? Math.max(v, 0f) : v;
+                    }
+                    MemorySegment in = segment(arena, x), residual = segment(arena, r);
+                    MemorySegment out = arena.allocate((long) (length + 1) * Float.BYTES);
+                    VectorRows.normalize(in, 3, center, scale, shift, withResidual ? residual : null, 5, relu, out, 1,
+                            length);
+                    String what = (withResidual ? "with" : "without") + " residual, relu " + relu;
+                    assertArrayEquals(expected, read(out, 1, length), what);
+                    // In place: the output is the input.
+                    VectorRows.normalize(in, 3, center, scale, shift, withResidual ? residual : null, 5, relu, in, 3,
+                            length);
+                    assertArrayEquals(expected, read(in, 3, length), what + ", in place");
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "length {0}")
+    @ValueSource(ints = {0, 1, 7, 8, 9, 23, 784})
+    void normBackwardIsTheScalarLoop(int length) {
+        SplittableRandom random = new SplittableRandom(100 + length);
+        float center = -0.4f, slope = 0.05f, scale = 2.5f, shift = 0.01f;
+        try (Arena arena = Arena.ofConfined()) {
+            for (boolean accumulate : new boolean[] {false, true}) {
+                float[] x = values(random, length + 2), g = values(random, length + 1), prior = values(random, length);
+                float[] expected = new float[length];
+                for (int i = 0; i < length; i++) {
+                    float v = g[1 + i] * scale + (x[2 + i] - center) * slope + shift;
+                    expected[i] = accumulate ? prior[i] + v : v;
+                }
+                MemorySegment in = segment(arena, x), dOut = segment(arena, g), dIn = segment(arena, prior);
+                VectorRows.normBackward(in, 2, center, slope, dOut, 1, scale, shift, dIn, 0, accumulate, length);
+                assertArrayEquals(expected, read(dIn, 0, length), "accumulate " + accumulate);
+            }
+        }
+    }
+
+    private static float[] values(SplittableRandom random, int count) {
+        float[] values = new float[count];
+        for (int i = 0; i < count; i++) {
+            values[i] = (float) random.nextDouble(-2, 2);
+        }
+        return values;
+    }
+
+    private static MemorySegment segment(Arena arena, float[] values) {
+        MemorySegment segment = arena.allocate(Math.max(1, values.length) * (long) Float.BYTES);
+        MemorySegment.copy(values, 0, segment, JAVA_FLOAT, 0, values.length);
+        return segment;
+    }
+
+    private static float[] read(MemorySegment segment, long from, int count) {
+        float[] values = new float[count];
+        MemorySegment.copy(segment, JAVA_FLOAT, from * Float.BYTES, values, 0, count);
+        return values;
+    }
+}
