@@ -16,6 +16,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Each lane does the scalar loop's operations in the same order, each rounded once (Java never fuses a multiply
  * and an add), so the results are the scalar loop's bit for bit; the tail past the last whole vector is the scalar
  * loop itself. Each vector is loaded before the same positions are stored, so the output may be an input.
+ *
+ * <p>The loads are written out in each loop rather than through a helper method: where C2 did not inline such a
+ * helper into a caller, each load returned a boxed vector, and a batch-128 training step allocated 67 MB.
  */
 final class VectorRows {
 
@@ -36,21 +39,25 @@ final class VectorRows {
         // One loop per variant, as in the scalar code: C2 compiles each without the branches.
         if (residual == null && relu) {
             for (int i = 0; i < whole; i += L) {
-                load(in, x + i).sub(c).mul(k).add(b).max(zero).intoMemorySegment(out, (y + i) * Float.BYTES, ORDER);
+                FloatVector v = FloatVector.fromMemorySegment(S, in, (x + i) * Float.BYTES, ORDER);
+                v.sub(c).mul(k).add(b).max(zero).intoMemorySegment(out, (y + i) * Float.BYTES, ORDER);
             }
         } else if (residual == null) {
             for (int i = 0; i < whole; i += L) {
-                load(in, x + i).sub(c).mul(k).add(b).intoMemorySegment(out, (y + i) * Float.BYTES, ORDER);
+                FloatVector v = FloatVector.fromMemorySegment(S, in, (x + i) * Float.BYTES, ORDER);
+                v.sub(c).mul(k).add(b).intoMemorySegment(out, (y + i) * Float.BYTES, ORDER);
             }
         } else if (relu) {
             for (int i = 0; i < whole; i += L) {
-                load(in, x + i).sub(c).mul(k).add(b).add(load(residual, r + i)).max(zero)
-                        .intoMemorySegment(out, (y + i) * Float.BYTES, ORDER);
+                FloatVector v = FloatVector.fromMemorySegment(S, in, (x + i) * Float.BYTES, ORDER);
+                FloatVector added = FloatVector.fromMemorySegment(S, residual, (r + i) * Float.BYTES, ORDER);
+                v.sub(c).mul(k).add(b).add(added).max(zero).intoMemorySegment(out, (y + i) * Float.BYTES, ORDER);
             }
         } else {
             for (int i = 0; i < whole; i += L) {
-                load(in, x + i).sub(c).mul(k).add(b).add(load(residual, r + i))
-                        .intoMemorySegment(out, (y + i) * Float.BYTES, ORDER);
+                FloatVector v = FloatVector.fromMemorySegment(S, in, (x + i) * Float.BYTES, ORDER);
+                FloatVector added = FloatVector.fromMemorySegment(S, residual, (r + i) * Float.BYTES, ORDER);
+                v.sub(c).mul(k).add(b).add(added).intoMemorySegment(out, (y + i) * Float.BYTES, ORDER);
             }
         }
         for (int i = whole; i < length; i++) {
@@ -72,13 +79,17 @@ final class VectorRows {
         FloatVector b = FloatVector.broadcast(S, shift);
         if (accumulate) {
             for (int i = 0; i < whole; i += L) {
-                FloatVector v = load(dOut, g + i).mul(k).add(load(in, x + i).sub(c).mul(s)).add(b);
-                load(dIn, d + i).add(v).intoMemorySegment(dIn, (d + i) * Float.BYTES, ORDER);
+                FloatVector gradient = FloatVector.fromMemorySegment(S, dOut, (g + i) * Float.BYTES, ORDER);
+                FloatVector input = FloatVector.fromMemorySegment(S, in, (x + i) * Float.BYTES, ORDER);
+                FloatVector prior = FloatVector.fromMemorySegment(S, dIn, (d + i) * Float.BYTES, ORDER);
+                FloatVector v = gradient.mul(k).add(input.sub(c).mul(s)).add(b);
+                prior.add(v).intoMemorySegment(dIn, (d + i) * Float.BYTES, ORDER);
             }
         } else {
             for (int i = 0; i < whole; i += L) {
-                load(dOut, g + i).mul(k).add(load(in, x + i).sub(c).mul(s)).add(b)
-                        .intoMemorySegment(dIn, (d + i) * Float.BYTES, ORDER);
+                FloatVector gradient = FloatVector.fromMemorySegment(S, dOut, (g + i) * Float.BYTES, ORDER);
+                FloatVector input = FloatVector.fromMemorySegment(S, in, (x + i) * Float.BYTES, ORDER);
+                gradient.mul(k).add(input.sub(c).mul(s)).add(b).intoMemorySegment(dIn, (d + i) * Float.BYTES, ORDER);
             }
         }
         for (int i = whole; i < length; i++) {
@@ -86,10 +97,5 @@ final class VectorRows {
                     + (in.getAtIndex(JAVA_FLOAT, x + i) - center) * slope + shift;
             dIn.setAtIndex(JAVA_FLOAT, d + i, accumulate ? dIn.getAtIndex(JAVA_FLOAT, d + i) + v : v);
         }
-    }
-
-    /** Eight floats from {@code segment} starting at float index {@code at}. */
-    private static FloatVector load(MemorySegment segment, long at) {
-        return FloatVector.fromMemorySegment(S, segment, at * Float.BYTES, ORDER);
     }
 }
