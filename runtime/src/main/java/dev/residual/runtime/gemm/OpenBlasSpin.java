@@ -18,8 +18,8 @@ import java.util.Optional;
  * the {@code residual-ops-N} threads between products, and on a 2-core machine it takes a core from them. Measured
  * on the project's machine (bench/README.md, "Batch 128: OpenBLAS's workers asleep"): in a ResNet-20 training step at
  * batch 128 the OpenBLAS worker used 13 s of CPU in 20 s, the {@code residual-ops-1} thread 7.5 s, and the step's
- * median was 706–748 ms; with 4, 6.7 s against 10 s, and 505–576 ms. Batch-1 inference is unaffected: its products run as
- * bands on one OpenBLAS thread ({@link OpenBlasGemm#runsSerially}), so OpenBLAS's workers never start.
+ * median was 706–748 ms; with 4, 6.7 s against 10 s, and 505–576 ms. Batch-1 inference is unaffected: its products
+ * run as bands on one OpenBLAS thread ({@link OpenBlasGemm#runsSerially}), so OpenBLAS's workers never start.
  */
 final class OpenBlasSpin {
 

@@ -98,7 +98,8 @@ final class Direct3x3WeightGradient {
             chunks = (n + chunk - 1) / chunk;
             slices = slices(chunks);
             int pairs = evenF / 2;
-            pairsPerGroup = (pairs + Math.max(1, MAX_SLICES / slices) - 1) / Math.max(1, MAX_SLICES / slices);
+            int wanted = Math.max(1, MAX_SLICES / slices);
+            pairsPerGroup = (pairs + wanted - 1) / wanted;
             groups = (pairs + pairsPerGroup - 1) / pairsPerGroup;
             plane = Direct3x3.planeFloats(H, W, chunk);
             partials = Direct3x3.grown(partials, slices * F * C * 9);
@@ -114,6 +115,8 @@ final class Direct3x3WeightGradient {
             // An odd count's extra channel or filter is a zero grid, whatever an earlier call left there.
             java.util.Arrays.fill(grids.in, C * plane, evenC * plane, 0f);
             java.util.Arrays.fill(grids.dOut, F * plane, evenF * plane, 0f);
+            // The chunk whose input grid this thread holds: the filter groups of a one-chunk slice share it.
+            int packed = -1;
             for (int unit = from; unit < to; unit++) {
                 int slice = unit / groups;
                 int f0 = 2 * pairsPerGroup * (unit % groups);
@@ -124,7 +127,10 @@ final class Direct3x3WeightGradient {
                 for (int k = c0; k < c1; k++) {
                     int s0 = k * chunk;
                     int rows = Direct3x3.gridRows(H, Math.min(chunk, n - s0));
-                    Direct3x3.toGrid(in, inOff, 0, C, H, W, n, s0, 0, rows, rows, grids.in, plane);
+                    if (k != packed) {
+                        Direct3x3.toGrid(in, inOff, 0, C, H, W, n, s0, 0, rows, rows, grids.in, plane);
+                        packed = k;
+                    }
                     Direct3x3.toGrid(dOut, dOutOff, f0, Math.min(F, f1), H, W, n, s0, 0, rows, rows, grids.dOut,
                             plane);
                     kernel(grids, f0, f1, rows);

@@ -6,9 +6,10 @@ import java.lang.foreign.MemorySegment;
 /**
  * The generated code's convolution: {@link Conv2d}'s arguments and results, but computed directly instead of through
  * im2col and a GEMM where that pays, when the JVM has the Vector API: a 3×3, stride-1, padding-1 layer's forward and
- * input gradient by {@link Direct3x3} when the layer is large enough ({@link #direct}), and a batch of 1 or 2's forward
- * of any other layer larger than 1×1 by {@link DirectSmallBatch} ({@link #smallBatch}). Every other call, and every
- * weight gradient, is {@link Conv2d}'s.
+ * input gradient by {@link Direct3x3} when the layer is large enough ({@link #direct}), its weight gradient by
+ * {@link Direct3x3WeightGradient} when it is larger still ({@link #directWeightGradient}), and a batch of 1 or 2's
+ * forward of any other layer larger than 1×1 by {@link DirectSmallBatch} ({@link #smallBatch}). Every other call is
+ * {@link Conv2d}'s.
  *
  * <p>The interpreter keeps calling {@link Conv2d}, the generic kernel an eager framework would run; a kernel chosen
  * for a layer's constant shape is what a compiler can do and it cannot.
@@ -85,7 +86,12 @@ public final class DirectConv2d {
      * {@link #MIN_CHANNELS} input channels of at least {@link #MIN_PIXELS} pixels, with the kernel on, at any batch.
      */
     public static boolean direct(int C, int H, int W, int K, int stride, int pad, int n) {
-        return ON && K == 3 && stride == 1 && pad == 1 && C >= MIN_CHANNELS && H * W >= MIN_PIXELS;
+        return direct3x3(C, H, W, K, stride, pad, MIN_PIXELS);
+    }
+
+    /** A 3×3, stride-1, padding-1 layer of at least {@link #MIN_CHANNELS} channels and {@code pixels}, kernels on. */
+    private static boolean direct3x3(int C, int H, int W, int K, int stride, int pad, int pixels) {
+        return ON && K == 3 && stride == 1 && pad == 1 && C >= MIN_CHANNELS && H * W >= pixels;
     }
 
     /**
@@ -108,7 +114,10 @@ public final class DirectConv2d {
                 && !(H * W >= MIN_PIXELS_DIRECT_AT_SMALL_BATCH && direct(C, H, W, K, stride, pad, n));
     }
 
-    /** {@link Conv2d#forward}: {@link DirectSmallBatch} for a {@link #smallBatch} layer, else direct for a 3×3 stride-1 padding-1 layer, else {@link Conv2d}'s. */
+    /**
+     * {@link Conv2d#forward}: {@link DirectSmallBatch} for a {@link #smallBatch} layer, else {@link Direct3x3} for a
+     * {@link #direct} one, else {@link Conv2d}'s.
+     */
     public static void forward(Gemm gemm, MemorySegment in, long inOff, int C, int H, int W, int n,
                                MemorySegment weight, long wOff, int F, int K, int stride, int pad,
                                MemorySegment bias, long bOff, MemorySegment out, long outOff,
@@ -130,14 +139,14 @@ public final class DirectConv2d {
     /**
      * Whether a convolution's weight gradient runs as {@link Direct3x3WeightGradient}: 3×3, stride 1, padding 1, at
      * least {@link #MIN_CHANNELS} input channels of at least {@link #MIN_PIXELS_WEIGHT_GRADIENT} pixels, at any batch.
-     * Measured inside
-     * a ResNet-20 training step at batch 128 on 2 threads, both kernels on the same data in turn (bench/README.md):
-     * 9.9 against 15.9 ms for 16 channels of 28×28; 10.6 against 10.7 ms for 32 of 14×14 and 14.6 against 9.1 ms for
-     * 64 of 7×7, which stay with im2col + OpenBLAS: their grids are 13 and 23 % padding. A harness calling one layer
-     * in a loop agreed (best of 10: 8.1 against 17.6 ms, 8.7 against 11.4, 10.6 against 6.6).
+     * Measured inside a ResNet-20 training step at batch 128 on 2 threads, both kernels on the same data in turn
+     * (bench/README.md): 9.9 against 15.9 ms for 16 channels of 28×28; 10.6 against 10.7 ms for 32 of 14×14 and
+     * 14.6 against 9.1 ms for 64 of 7×7, which stay with im2col + OpenBLAS: their grids are 13 and 23 % padding. A
+     * harness calling one layer in a loop agreed (best of 10: 8.1 against 17.6 ms, 8.7 against 11.4, 10.6 against
+     * 6.6).
      */
     public static boolean directWeightGradient(int C, int H, int W, int K, int stride, int pad) {
-        return ON && K == 3 && stride == 1 && pad == 1 && C >= MIN_CHANNELS && H * W >= MIN_PIXELS_WEIGHT_GRADIENT;
+        return direct3x3(C, H, W, K, stride, pad, MIN_PIXELS_WEIGHT_GRADIENT);
     }
 
     /**
