@@ -1,7 +1,6 @@
 package dev.residual.runtime.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,18 +9,27 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /** How {@link Workers} splits a call: every row once, on which threads, and when it keeps a call on the caller. */
 class WorkersTest {
 
-    /** Records which thread ran each row and how often; optionally fails on one row or needs a segment. */
+    /**
+     * Records which thread ran each row and how often, and the ranges it was handed; optionally needs a segment, makes
+     * each thread's first range wait until two threads have started one, or fails the first range a worker runs.
+     */
     private static final class Recorder extends ChannelRange {
         final int[] runs;
         final Thread[] ranBy;
         final Set<Thread> threads = ConcurrentHashMap.newKeySet();
-        int failingRow = -1;
+        final Set<String> ranges = ConcurrentHashMap.newKeySet();
+        final Thread caller = Thread.currentThread();
         MemorySegment needed;
+        /** Whether a thread's first range waits (up to 10 s) for a second thread: so that both surely take one. */
+        boolean meet;
+        boolean failOnWorker;
+        final AtomicBoolean failed = new AtomicBoolean();
 
         Recorder(int items) {
             runs = new int[items];
@@ -30,13 +38,20 @@ class WorkersTest {
 
         @Override
         void run(int from, int to) {
-            threads.add(Thread.currentThread());
-            for (int i = from; i < to; i++) {
-                if (i == failingRow) {
-                    throw new IllegalStateException("row " + i + " failed");
+            Thread current = Thread.currentThread();
+            ranges.add(from + "-" + to);
+            if (threads.add(current) && meet) {
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (threads.size() < 2 && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
                 }
+            }
+            if (failOnWorker && current != caller && failed.compareAndSet(false, true)) {
+                throw new IllegalStateException("rows " + from + "-" + to + " failed on " + current.getName());
+            }
+            for (int i = from; i < to; i++) {
                 runs[i]++;
-                ranBy[i] = Thread.currentThread();
+                ranBy[i] = current;
             }
         }
 
@@ -54,18 +69,30 @@ class WorkersTest {
     private static final long BIG = Workers.MIN_FLOATS_PER_PART * 4;
 
     @Test
-    void aLargeCallRunsEveryRowOnceOverTwoThreads() {
+    void aLargeCallRunsEveryRowOnceInFixedRangesOverTwoThreads() {
         Workers workers = new Workers(2);
         Recorder task = new Recorder(11);
+        task.meet = true;
         long splitBefore = workers.splitCalls();
         workers.run(task, 11, BIG);
         int[] once = new int[11];
         Arrays.fill(once, 1);
         assertEquals(Arrays.toString(once), Arrays.toString(task.runs));
-        assertEquals(2, task.threads.size(), "threads that ran parts");
-        assertSame(Thread.currentThread(), task.ranBy[0], "the caller runs the first part");
-        assertTrue(task.ranBy[10].getName().startsWith("residual-ops-"), task.ranBy[10].getName());
+        assertEquals(2, task.threads.size(), "threads that ran ranges");
+        assertTrue(Arrays.stream(task.ranBy).anyMatch(thread -> thread.getName().startsWith("residual-ops-")),
+                "a worker ran rows");
+        // 2 threads × PIECES_PER_THREAD ranges, fixed by the row count alone, whoever runs them
+        assertEquals(Set.of("0-1", "1-2", "2-4", "4-5", "5-6", "6-8", "8-9", "9-11"), task.ranges);
         assertEquals(splitBefore + 1, workers.splitCalls());
+    }
+
+    @Test
+    void fewerRowsThanRangesGiveOneRowARange() {
+        Workers workers = new Workers(2);
+        Recorder task = new Recorder(3);
+        workers.run(task, 3, BIG);
+        assertEquals(Set.of("0-1", "1-2", "2-3"), task.ranges);
+        assertEquals("[1, 1, 1]", Arrays.toString(task.runs));
     }
 
     @Test
@@ -78,9 +105,9 @@ class WorkersTest {
     @Test
     void aSmallCallStaysOnTheCaller() {
         Workers workers = new Workers(2);
-        assertEquals(1, workers.partsFor(64, 100), "64 rows of 100 floats");
-        assertEquals(2, workers.partsFor(64, BIG));
-        assertEquals(1, workers.partsFor(1, BIG), "one row cannot be split");
+        assertEquals(1, workers.threadsFor(64, 100), "64 rows of 100 floats");
+        assertEquals(2, workers.threadsFor(64, BIG));
+        assertEquals(1, workers.threadsFor(1, BIG), "one row cannot be split");
         Recorder task = new Recorder(64);
         workers.run(task, 64, 100);
         assertEquals(Set.of(Thread.currentThread()), task.threads);
@@ -100,13 +127,19 @@ class WorkersTest {
     void aWorkersExceptionReachesTheCallerAndThePoolStillWorks() {
         Workers workers = new Workers(2);
         Recorder failing = new Recorder(10);
-        failing.failingRow = 9; // in the worker's half
+        failing.meet = true;
+        failing.failOnWorker = true;
         IllegalStateException thrown = assertThrows(IllegalStateException.class,
                 () -> workers.run(failing, 10, BIG));
-        assertEquals("row 9 failed", thrown.getMessage());
+        assertTrue(thrown.getMessage().contains("failed on residual-ops-"), thrown.getMessage());
+        long ranOnce = Arrays.stream(failing.runs).filter(count -> count == 1).count();
+        assertTrue(ranOnce >= 7 && ranOnce < 10 && Arrays.stream(failing.runs).allMatch(count -> count <= 1),
+                "every other range still ran, once: " + Arrays.toString(failing.runs));
         Recorder next = new Recorder(10);
+        next.meet = true;
         workers.run(next, 10, BIG);
         assertEquals(2, next.threads.size());
+        assertEquals("[1, 1, 1, 1, 1, 1, 1, 1, 1, 1]", Arrays.toString(next.runs));
     }
 
     @Test
