@@ -288,6 +288,8 @@ public final class BatchNorm {
     }
 
     private static final ThreadLocal<Backward> BACKWARD = ThreadLocal.withInitial(Backward::new);
+    /** {@link VectorRows#gradientSums}' two results, per thread: the worker threads share the caller's task. */
+    private static final ThreadLocal<double[]> SUMS = ThreadLocal.withInitial(() -> new double[2]);
 
     /** {@link #backward}'s arguments and its work on a range of channels. */
     private static final class Backward extends ChannelRange {
@@ -298,12 +300,13 @@ public final class BatchNorm {
 
         @Override
         void run(int from, int to) {
+            double[] sums = SUMS.get();
             for (int c = from; c < to; c++) {
-                channel(c);
+                channel(c, sums);
             }
         }
 
-        private void channel(int c) {
+        private void channel(int c, double[] sums) {
             long row = (long) c * length;
             long x = inOff + row, g = dOutOff + row;
             float center = saveMean.getAtIndex(JAVA_FLOAT, smOff + c);
@@ -313,28 +316,35 @@ public final class BatchNorm {
             }
             // Four partial sums of each, element i into sum i mod 4, added pairwise at the end: four chains of double
             // additions that need not wait on each other, in a fixed order, so the result does not depend on the
-            // thread count.
-            double dy0 = 0, dy1 = 0, dy2 = 0, dy3 = 0, dc0 = 0, dc1 = 0, dc2 = 0, dc3 = 0;
-            int i = 0;
-            for (; i + 3 < length; i += 4) {
-                double a0 = dOut.getAtIndex(JAVA_FLOAT, g + i), a1 = dOut.getAtIndex(JAVA_FLOAT, g + i + 1);
-                double a2 = dOut.getAtIndex(JAVA_FLOAT, g + i + 2), a3 = dOut.getAtIndex(JAVA_FLOAT, g + i + 3);
-                dy0 += a0;
-                dy1 += a1;
-                dy2 += a2;
-                dy3 += a3;
-                dc0 += a0 * (in.getAtIndex(JAVA_FLOAT, x + i) - center);
-                dc1 += a1 * (in.getAtIndex(JAVA_FLOAT, x + i + 1) - center);
-                dc2 += a2 * (in.getAtIndex(JAVA_FLOAT, x + i + 2) - center);
-                dc3 += a3 * (in.getAtIndex(JAVA_FLOAT, x + i + 3) - center);
+            // thread count. VectorRows keeps the four as the lanes of a vector, bit for bit these loops.
+            double sumDy, sumDyCentered;
+            if (VECTOR_ROWS) {
+                VectorRows.gradientSums(in, x, center, dOut, g, length, sums);
+                sumDy = sums[0];
+                sumDyCentered = sums[1];
+            } else {
+                double dy0 = 0, dy1 = 0, dy2 = 0, dy3 = 0, dc0 = 0, dc1 = 0, dc2 = 0, dc3 = 0;
+                int i = 0;
+                for (; i + 3 < length; i += 4) {
+                    double a0 = dOut.getAtIndex(JAVA_FLOAT, g + i), a1 = dOut.getAtIndex(JAVA_FLOAT, g + i + 1);
+                    double a2 = dOut.getAtIndex(JAVA_FLOAT, g + i + 2), a3 = dOut.getAtIndex(JAVA_FLOAT, g + i + 3);
+                    dy0 += a0;
+                    dy1 += a1;
+                    dy2 += a2;
+                    dy3 += a3;
+                    dc0 += a0 * (in.getAtIndex(JAVA_FLOAT, x + i) - center);
+                    dc1 += a1 * (in.getAtIndex(JAVA_FLOAT, x + i + 1) - center);
+                    dc2 += a2 * (in.getAtIndex(JAVA_FLOAT, x + i + 2) - center);
+                    dc3 += a3 * (in.getAtIndex(JAVA_FLOAT, x + i + 3) - center);
+                }
+                for (; i < length; i++) {
+                    double dy = dOut.getAtIndex(JAVA_FLOAT, g + i);
+                    dy0 += dy;
+                    dc0 += dy * (in.getAtIndex(JAVA_FLOAT, x + i) - center);
+                }
+                sumDy = (dy0 + dy1) + (dy2 + dy3);
+                sumDyCentered = (dc0 + dc1) + (dc2 + dc3);
             }
-            for (; i < length; i++) {
-                double dy = dOut.getAtIndex(JAVA_FLOAT, g + i);
-                dy0 += dy;
-                dc0 += dy * (in.getAtIndex(JAVA_FLOAT, x + i) - center);
-            }
-            double sumDy = (dy0 + dy1) + (dy2 + dy3);
-            double sumDyCentered = (dc0 + dc1) + (dc2 + dc3);
             double sumDyXhat = sumDyCentered * rstd;
             if (dBeta != null) {
                 dBeta.setAtIndex(JAVA_FLOAT, dbOff + c, (float) sumDy);

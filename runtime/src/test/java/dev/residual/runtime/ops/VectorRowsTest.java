@@ -2,6 +2,7 @@ package dev.residual.runtime.ops;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
@@ -12,8 +13,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The normalizations' vectorized rows give the scalar loops' results bit for bit, over lengths around the vector
- * width, every variant, offsets that are not vector-aligned, and in place.
+ * The normalizations' vectorized rows and sums give the scalar loops' results bit for bit, over lengths around the
+ * vector width, every variant, offsets that are not vector-aligned, and in place.
  */
 class VectorRowsTest {
 
@@ -72,6 +73,49 @@ class VectorRowsTest {
                 assertArrayEquals(expected, read(dIn, 0, length), "accumulate " + accumulate);
             }
         }
+    }
+
+    /**
+     * The sums in double against the scalar loops they replace (four partial sums, element {@code p} into sum
+     * {@code p mod 4}, added pairwise), compared as exact doubles. The values spread over more magnitudes than a
+     * double's 53 bits hold, so the sums round, and another order of additions would round differently.
+     */
+    @ParameterizedTest(name = "length {0}")
+    @ValueSource(ints = {0, 1, 3, 4, 5, 7, 8, 9, 23, 784, 100_003})
+    void theSumsAreTheScalarLoops(int length) {
+        SplittableRandom random = new SplittableRandom(200 + length);
+        float[] x = new float[length + 3], g = new float[length + 1];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (1000 + random.nextDouble(-1, 1) * Math.pow(10, random.nextInt(-3, 9)));
+        }
+        for (int i = 0; i < g.length; i++) {
+            g[i] = (float) (random.nextDouble(-1, 1) * Math.pow(10, random.nextInt(-12, 7)));
+        }
+        float center = 999.9f;
+        double mean = 1000.0123;
+        double[] sums = new double[4], squares = new double[4], dy = new double[4], dc = new double[4];
+        for (int i = 0; i < length; i++) {
+            int lane = i < (length & ~3) ? i % 4 : 0; // the tail past the last four goes to the first sum
+            sums[lane] += x[3 + i];
+            double deviation = x[3 + i] - mean;
+            squares[lane] += deviation * deviation;
+            double gradient = g[1 + i];
+            dy[lane] += gradient;
+            dc[lane] += gradient * (x[3 + i] - center);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment in = segment(arena, x), dOut = segment(arena, g);
+            assertEquals(pairwise(sums), VectorRows.sum(in, 3, length), "sum");
+            assertEquals(pairwise(squares), VectorRows.squaredDeviation(in, 3, length, mean), "squared deviation");
+            double[] result = new double[2];
+            VectorRows.gradientSums(in, 3, center, dOut, 1, length, result);
+            assertEquals(pairwise(dy), result[0], "sum of the gradient");
+            assertEquals(pairwise(dc), result[1], "sum of the gradient times the centered input");
+        }
+    }
+
+    private static double pairwise(double[] sums) {
+        return (sums[0] + sums[1]) + (sums[2] + sums[3]);
     }
 
     private static float[] values(SplittableRandom random, int count) {
