@@ -368,16 +368,10 @@ public final class BatchNorm {
          */
         private void undoReluAndAdd(long row) {
             long g = dOutOff + row, o = yOff + row, r = drOff + row;
-            for (int i = 0; i < length; i++) {
-                float pass = dOut.getAtIndex(JAVA_FLOAT, g + i);
-                if (y != null) {
-                    pass = y.getAtIndex(JAVA_FLOAT, o + i) > 0f ? pass : 0f;
-                    dOut.setAtIndex(JAVA_FLOAT, g + i, pass);
-                }
-                if (dResidual != null) {
-                    dResidual.setAtIndex(JAVA_FLOAT, r + i,
-                            accumulateResidual ? dResidual.getAtIndex(JAVA_FLOAT, r + i) + pass : pass);
-                }
+            if (VECTOR_ROWS) {
+                VectorRows.undoReluAndAdd(dOut, g, y, o, dResidual, r, accumulateResidual, length);
+            } else {
+                undoReluAndAddRun(dOut, g, y, o, dResidual, r, accumulateResidual, 0, length);
             }
         }
 
@@ -390,6 +384,26 @@ public final class BatchNorm {
         @Override
         void clear() {
             in = gamma = saveMean = saveRstd = dOut = y = dResidual = dGamma = dBeta = dIn = null;
+        }
+    }
+
+    /**
+     * Positions {@code [from, to)} of one run: {@code dOut} masked in place where {@code y ≤ 0} (when {@code y} is
+     * given), then written or added to {@code dResidual} (when given). {@link VectorRows#undoReluAndAdd} runs its tail
+     * here.
+     */
+    static void undoReluAndAddRun(MemorySegment dOut, long g, MemorySegment y, long o, MemorySegment dResidual, long r,
+                                  boolean accumulateResidual, int from, int to) {
+        for (int i = from; i < to; i++) {
+            float pass = dOut.getAtIndex(JAVA_FLOAT, g + i);
+            if (y != null) {
+                pass = y.getAtIndex(JAVA_FLOAT, o + i) > 0f ? pass : 0f;
+                dOut.setAtIndex(JAVA_FLOAT, g + i, pass);
+            }
+            if (dResidual != null) {
+                dResidual.setAtIndex(JAVA_FLOAT, r + i,
+                        accumulateResidual ? dResidual.getAtIndex(JAVA_FLOAT, r + i) + pass : pass);
+            }
         }
     }
 

@@ -174,4 +174,50 @@ final class VectorRows {
         sums[0] = (dy0 + dy.lane(1)) + (dy.lane(2) + dy.lane(3));
         sums[1] = (dc0 + dc.lane(1)) + (dc.lane(2) + dc.lane(3));
     }
+
+    /**
+     * {@link BatchNorm#backwardThroughAdd}'s undoing of a fused ReLU and residual add over one run: {@code dOut}
+     * masked in place where {@code y ≤ 0} (when {@code y} is given), then written or added to {@code dResidual} (when
+     * given).
+     */
+    static void undoReluAndAdd(MemorySegment dOut, long g, MemorySegment y, long o, MemorySegment dResidual, long r,
+                               boolean accumulateResidual, int length) {
+        int whole = length & ~(L - 1);
+        FloatVector zero = FloatVector.zero(S);
+        // One loop per variant, as in normalize.
+        if (y != null && dResidual == null) {
+            for (int i = 0; i < whole; i += L) {
+                FloatVector gradient = FloatVector.fromMemorySegment(S, dOut, (g + i) * Float.BYTES, ORDER);
+                FloatVector output = FloatVector.fromMemorySegment(S, y, (o + i) * Float.BYTES, ORDER);
+                zero.blend(gradient, output.compare(VectorOperators.GT, 0f))
+                        .intoMemorySegment(dOut, (g + i) * Float.BYTES, ORDER);
+            }
+        } else if (y != null && accumulateResidual) {
+            for (int i = 0; i < whole; i += L) {
+                FloatVector gradient = FloatVector.fromMemorySegment(S, dOut, (g + i) * Float.BYTES, ORDER);
+                FloatVector output = FloatVector.fromMemorySegment(S, y, (o + i) * Float.BYTES, ORDER);
+                FloatVector prior = FloatVector.fromMemorySegment(S, dResidual, (r + i) * Float.BYTES, ORDER);
+                FloatVector pass = zero.blend(gradient, output.compare(VectorOperators.GT, 0f));
+                pass.intoMemorySegment(dOut, (g + i) * Float.BYTES, ORDER);
+                prior.add(pass).intoMemorySegment(dResidual, (r + i) * Float.BYTES, ORDER);
+            }
+        } else if (y != null) {
+            for (int i = 0; i < whole; i += L) {
+                FloatVector gradient = FloatVector.fromMemorySegment(S, dOut, (g + i) * Float.BYTES, ORDER);
+                FloatVector output = FloatVector.fromMemorySegment(S, y, (o + i) * Float.BYTES, ORDER);
+                FloatVector pass = zero.blend(gradient, output.compare(VectorOperators.GT, 0f));
+                pass.intoMemorySegment(dOut, (g + i) * Float.BYTES, ORDER);
+                pass.intoMemorySegment(dResidual, (r + i) * Float.BYTES, ORDER);
+            }
+        } else if (accumulateResidual) {
+            for (int i = 0; i < whole; i += L) {
+                FloatVector gradient = FloatVector.fromMemorySegment(S, dOut, (g + i) * Float.BYTES, ORDER);
+                FloatVector prior = FloatVector.fromMemorySegment(S, dResidual, (r + i) * Float.BYTES, ORDER);
+                prior.add(gradient).intoMemorySegment(dResidual, (r + i) * Float.BYTES, ORDER);
+            }
+        } else {
+            MemorySegment.copy(dOut, g * Float.BYTES, dResidual, r * Float.BYTES, (long) whole * Float.BYTES);
+        }
+        BatchNorm.undoReluAndAddRun(dOut, g, y, o, dResidual, r, accumulateResidual, whole, length);
+    }
 }

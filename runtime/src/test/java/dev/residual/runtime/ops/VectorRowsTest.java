@@ -114,6 +114,41 @@ class VectorRowsTest {
         }
     }
 
+    @ParameterizedTest(name = "length {0}")
+    @ValueSource(ints = {0, 1, 7, 8, 9, 23, 784})
+    void undoingTheReluAndTheAddIsTheScalarLoop(int length) {
+        SplittableRandom random = new SplittableRandom(300 + length);
+        try (Arena arena = Arena.ofConfined()) {
+            for (boolean withRelu : new boolean[] {false, true}) {
+                for (int residual = 0; residual < 3; residual++) { // none, written, added onto
+                    if (!withRelu && residual == 0) {
+                        continue;
+                    }
+                    boolean accumulate = residual == 2;
+                    float[] g = values(random, length + 1), y = values(random, length + 2),
+                            prior = values(random, length + 3);
+                    for (int i = 0; i < y.length; i += 5) {
+                        y[i] = i % 10 == 0 ? 0f : -0f; // the boundary: a ReLU's output is never negative
+                    }
+                    float[] expectedGradient = new float[length], expectedResidual = new float[length];
+                    for (int i = 0; i < length; i++) {
+                        float pass = !withRelu || y[2 + i] > 0f ? g[1 + i] : 0f;
+                        expectedGradient[i] = pass;
+                        expectedResidual[i] = accumulate ? prior[3 + i] + pass : pass;
+                    }
+                    MemorySegment dOut = segment(arena, g), out = segment(arena, y), dResidual = segment(arena, prior);
+                    VectorRows.undoReluAndAdd(dOut, 1, withRelu ? out : null, 2, residual == 0 ? null : dResidual, 3,
+                            accumulate, length);
+                    String what = "relu " + withRelu + ", residual " + residual;
+                    assertArrayEquals(expectedGradient, read(dOut, 1, length), what + ": the gradient");
+                    if (residual > 0) {
+                        assertArrayEquals(expectedResidual, read(dResidual, 3, length), what + ": the residual's");
+                    }
+                }
+            }
+        }
+    }
+
     private static double pairwise(double[] sums) {
         return (sums[0] + sums[1]) + (sums[2] + sums[3]);
     }
