@@ -81,7 +81,7 @@ class WorkersTest {
         assertEquals(2, task.threads.size(), "threads that ran ranges");
         assertTrue(Arrays.stream(task.ranBy).anyMatch(thread -> thread.getName().startsWith("residual-ops-")),
                 "a worker ran rows");
-        // 2 threads × PIECES_PER_THREAD ranges, fixed by the row count alone, whoever runs them
+        // 2 threads × PIECES_PER_THREAD ranges, fixed by the row and thread counts, whoever runs them
         assertEquals(Set.of("0-1", "1-2", "2-4", "4-5", "5-6", "6-8", "8-9", "9-11"), task.ranges);
         assertEquals(splitBefore + 1, workers.splitCalls());
     }
