@@ -283,7 +283,7 @@ final class Direct3x3 {
      * them, the margin in front and everything after the last row are written too.
      */
     static void toGrid(MemorySegment map, long mapOff, int c0, int c1, int H, int W, int n, int s0, int g0,
-                               int g1, int rows, float[] grid, int plane) {
+                       int g1, int rows, float[] grid, int plane) {
         int Wq = W + 1;
         for (int c = c0; c < c1; c++) {
             int base = c * plane + MARGIN;

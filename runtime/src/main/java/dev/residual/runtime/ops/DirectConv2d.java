@@ -85,7 +85,7 @@ public final class DirectConv2d {
      * Whether a convolution of this shape runs directly on a batch of {@code n}: 3×3, stride 1, padding 1, at least
      * {@link #MIN_CHANNELS} input channels of at least {@link #MIN_PIXELS} pixels, with the kernel on, at any batch.
      */
-    public static boolean direct(int C, int H, int W, int K, int stride, int pad, int n) {
+    public static boolean direct(int C, int H, int W, int K, int stride, int pad) {
         return direct3x3(C, H, W, K, stride, pad, MIN_PIXELS);
     }
 
@@ -111,7 +111,7 @@ public final class DirectConv2d {
     public static boolean smallBatch(int C, int H, int W, int F, int K, int stride, int pad, int n) {
         return ON && n <= SMALL_BATCH && K > 1 && F % DirectSmallBatch.GROUP == 0 && C >= MIN_CHANNELS
                 && (long) F * C * K * K <= MAX_PACKED
-                && !(H * W >= MIN_PIXELS_DIRECT_AT_SMALL_BATCH && direct(C, H, W, K, stride, pad, n));
+                && !direct3x3(C, H, W, K, stride, pad, MIN_PIXELS_DIRECT_AT_SMALL_BATCH);
     }
 
     /**
@@ -124,7 +124,7 @@ public final class DirectConv2d {
                                MemorySegment col, long colOff) {
         if (smallBatch(C, H, W, F, K, stride, pad, n)) {
             DirectSmallBatch.forward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, out, outOff);
-        } else if (direct(C, H, W, K, stride, pad, n)) {
+        } else if (direct(C, H, W, K, stride, pad)) {
             Direct3x3.convolve(gemm, in, inOff, C, H, W, n, weight, wOff, F, false, out, outOff, false);
         } else {
             Conv2d.forward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, bias, bOff, out, outOff,
@@ -162,7 +162,7 @@ public final class DirectConv2d {
                                 MemorySegment dIn, long dInOff, boolean accumulate,
                                 MemorySegment col, long colOff) {
         boolean directWeights = dWeight != null && directWeightGradient(C, H, W, K, stride, pad);
-        boolean directInput = dIn != null && direct(C, H, W, K, stride, pad, n);
+        boolean directInput = dIn != null && direct(C, H, W, K, stride, pad);
         Conv2d.backward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, dOut, dOutOff,
                 directWeights ? null : dWeight, dwOff, dBias, dbOff, directInput ? null : dIn, dInOff, accumulate,
                 col, colOff);
