@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The small-batch direct convolution: its forward against the definition in double over kernel sizes, strides,
@@ -116,6 +117,35 @@ class DirectSmallBatchTest {
                 w1[at] += 0.5f;
                 first.seg().setAtIndex(JAVA_FLOAT, first.off() + at, w1[at]);
             }
+        }
+    }
+
+    /**
+     * On two threads a kept packing is used while the bands compare the weights, a slice each, past the first few the
+     * caller compares: a change anywhere, in the first slice, the last or between, must be seen, and the layer packed
+     * and computed again.
+     */
+    @ParameterizedTest(name = "weight {0} changed")
+    @ValueSource(ints = {0, 63, 64, 65, 1000, 4607, 9215})
+    void aChangeAnywhereInTheWeightsIsSeenOnTwoThreads(int at) {
+        int C = 32, H = 7, W = 7, F = 32, K = 3, n = 1;
+        SplittableRandom random = new SplittableRandom(at);
+        float[] x = uniform(random, C * H * W, -1, 1);
+        float[] w = uniform(random, F * C * K * K, -1, 1);
+        Workers pool = Workers.shared();
+        int before = pool.threads();
+        pool.setThreads(2);
+        try (Arena arena = Arena.ofShared()) {
+            Buf in = place(arena, x), weight = place(arena, w);
+            Buf out = empty(arena, (long) F * H * W);
+            assertForward(in, weight, w, out, C, H, W, F, K, n, "first call: packs");
+            assertForward(in, weight, w, out, C, H, W, F, K, n, "unchanged: the kept packing");
+            w[at] = -w[at] + 0.25f;
+            weight.seg().setAtIndex(JAVA_FLOAT, weight.off() + at, w[at]);
+            assertForward(in, weight, w, out, C, H, W, F, K, n, "weight " + at + " changed");
+            assertForward(in, weight, w, out, C, H, W, F, K, n, "unchanged again");
+        } finally {
+            pool.setThreads(before);
         }
     }
 
