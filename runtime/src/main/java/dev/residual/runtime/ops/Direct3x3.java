@@ -1,5 +1,7 @@
 package dev.residual.runtime.ops;
 
+import static dev.residual.runtime.ops.PackedWeights.Layout.DIRECT;
+import static dev.residual.runtime.ops.PackedWeights.Layout.DIRECT_TRANSPOSED;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import dev.residual.runtime.gemm.Gemm;
@@ -71,7 +73,8 @@ final class Direct3x3 {
                          MemorySegment out, long outOff, boolean accumulate) {
         Task task = TASK.get();
         task.set(in, inOff, C, H, W, n, F, out, outOff, accumulate);
-        task.weights = packWeights(weight, wOff, C, F, transposed, task.weights, GRIDS.get());
+        // Packed again only when changed: at batch 1 packing took longer than the 16-channel layer's convolution.
+        task.weights = task.cache.packed(weight, wOff, F, C, 9, transposed ? DIRECT_TRANSPOSED : DIRECT);
         int threads = Workers.shared().threads();
         int chunks = task.chunks;
         int pairs = (F + 1) / 2;
@@ -95,36 +98,6 @@ final class Direct3x3 {
         task.runOverChannels(units, perUnit);
     }
 
-    /**
-     * The weights as the kernel reads them, {@code [pair][tap][channel][2]}: each pair's two filters side by side, so a
-     * step's loop over channels reads them in sequence, and a zero filter after the last (an odd count's missing pair).
-     * Into {@code reuse} when it is large enough, after a bulk copy into {@code scratch}: an element-wise read of the
-     * segment took some 50 µs for 64 × 64 filters, a third of that layer's batch-1 forward. Per call, since the
-     * optimizer changes them between steps.
-     *
-     * @param transposed {@code weight} is {@code [C][F][3][3]}, and filter {@code f}, channel {@code c}, tap {@code t}
-     *                   of this convolution is its {@code [c][f][8 − t]}; otherwise it is {@code [F][C][3][3]}
-     */
-    private static float[] packWeights(MemorySegment weight, long wOff, int C, int F, boolean transposed,
-                                       float[] reuse, Grids scratch) {
-        int pairs = (F + 1) / 2;
-        float[] packed = grown(reuse, pairs * 2 * C * 9);
-        float[] raw = scratch.weights = grown(scratch.weights, F * C * 9);
-        MemorySegment.copy(weight, JAVA_FLOAT, wOff * Float.BYTES, raw, 0, F * C * 9);
-        int to = 0;
-        for (int p = 0; p < pairs; p++) {
-            for (int t = 0; t < 9; t++) {
-                for (int c = 0; c < C; c++) {
-                    for (int f = 2 * p; f < 2 * p + 2; f++, to++) {
-                        packed[to] = f >= F ? 0f
-                                : transposed ? raw[(c * F + f) * 9 + 8 - t] : raw[(f * C + c) * 9 + t];
-                    }
-                }
-            }
-        }
-        return packed;
-    }
-
     private static final ThreadLocal<Task> TASK = ThreadLocal.withInitial(Task::new);
 
     /** {@code array} if it holds at least {@code floats}, else a new array that does (the old one is dropped). */
@@ -136,8 +109,6 @@ final class Direct3x3 {
     private static final class Grids {
         float[] in = new float[0];
         float[] out = new float[0];
-        /** The input gradient's weights before they are transposed and rotated. */
-        float[] weights = new float[0];
 
         /** These grids, grown to at least {@code inFloats} and {@code outFloats}. */
         Grids ensure(int inFloats, int outFloats) {
@@ -163,7 +134,8 @@ final class Direct3x3 {
         /** Filter groups per chunk for {@link #run}; for {@link #runPart}, the number of row bands. */
         int groups;
         boolean accumulate;
-        float[] weights = new float[0];
+        final PackedWeights cache = new PackedWeights();
+        float[] weights;
 
         void set(MemorySegment in, long inOff, int C, int H, int W, int n, int F, MemorySegment out, long outOff,
                  boolean accumulate) {

@@ -1,10 +1,10 @@
 package dev.residual.runtime.ops;
 
+import static dev.residual.runtime.ops.PackedWeights.Layout.SMALL_BATCH;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import dev.residual.runtime.gemm.Gemm;
 import dev.residual.runtime.parallel.Parts;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
@@ -77,7 +77,7 @@ final class DirectSmallBatch {
             if (threads > 1 && bands > 1 && task.accessibleBy(ChannelRange.ELSEWHERE)
                     && weight.isAccessibleBy(ChannelRange.ELSEWHERE)) {
                 task.bands = bands;
-                int slot = task.cache.slotOf(weight, wOff, F, C, K * K);
+                int slot = task.cache.slotOf(weight, wOff, F, C, K * K, SMALL_BATCH);
                 if (slot >= 0 && task.cache.unchanged(slot, weight, wOff, 0, Math.min(PREFIX, F * C * K * K))) {
                     // Most likely unchanged: compute with the kept packing while the bands check the rest of the
                     // weights, a slice each, instead of the caller checking them all first.
@@ -88,10 +88,10 @@ final class DirectSmallBatch {
                     }
                     task.check = null; // a slice had changed: pack again and compute again
                 }
-                task.weights = task.cache.packed(weight, wOff, F, C, K * K);
+                task.weights = task.cache.packed(weight, wOff, F, C, K * K, SMALL_BATCH);
                 gemm.runBands(task, bands);
             } else {
-                task.weights = task.cache.packed(weight, wOff, F, C, K * K);
+                task.weights = task.cache.packed(weight, wOff, F, C, K * K, SMALL_BATCH);
                 task.runUnits(0, task.units);
             }
         } finally {
@@ -292,82 +292,6 @@ final class DirectSmallBatch {
             out = null;
             weights = null;
             check = null;
-        }
-    }
-
-    /**
-     * The packed weights of recent layers, each kept with a copy of the weights it was packed from and reused only
-     * while they are equal: so a layer's weights are packed once for inference, and again after each update. One per
-     * calling thread, never emptied: at most {@link #SLOTS} layers of at most {@link DirectConv2d#MAX_PACKED} weights,
-     * each held twice (ResNet-20's twelve small-batch layers take about 2 MB).
-     */
-    static final class PackedWeights {
-        /** How many layers' weights are kept; a model with more packs some again on every pass. */
-        private static final int SLOTS = 64;
-        private final long[] keys = new long[SLOTS];
-        private final int[] shapes = new int[3 * SLOTS];
-        private final MemorySegment[] copies = new MemorySegment[SLOTS];
-        private final float[][] packed = new float[SLOTS][];
-        private float[] raw = new float[0];
-        private int next;
-
-        /** The slot kept for the {@code F×C×T} weights at {@code weight + wOff}, or −1: not yet checked unchanged. */
-        int slotOf(MemorySegment weight, long wOff, int F, int C, int T) {
-            long key = weight.address() + wOff * Float.BYTES;
-            for (int s = 0; s < SLOTS; s++) {
-                if (copies[s] != null && keys[s] == key && shapes[3 * s] == F && shapes[3 * s + 1] == C
-                        && shapes[3 * s + 2] == T) {
-                    return s;
-                }
-            }
-            return -1;
-        }
-
-        /** Whether floats {@code [from, to)} of the weights at {@code weight + wOff} equal the copy kept in {@code slot}. */
-        boolean unchanged(int slot, MemorySegment weight, long wOff, long from, long to) {
-            long start = (wOff + from) * Float.BYTES, end = (wOff + to) * Float.BYTES;
-            return MemorySegment.mismatch(copies[slot], from * Float.BYTES, to * Float.BYTES, weight, start, end) < 0;
-        }
-
-        /** The packing kept in {@code slot}. */
-        float[] packedOf(int slot) {
-            return packed[slot];
-        }
-
-        /** Packs (or reuses) the {@code F×C×T} weights at {@code weight + wOff} as {@code [group][tap][c][16]}. */
-        float[] packed(MemorySegment weight, long wOff, int F, int C, int T) {
-            int floats = F * C * T;
-            long from = wOff * Float.BYTES, bytes = (long) floats * Float.BYTES;
-            int slot = slotOf(weight, wOff, F, C, T);
-            if (slot >= 0) {
-                if (unchanged(slot, weight, wOff, 0, floats)) {
-                    return packed[slot];
-                }
-                // the same layer, updated: pack again in its place
-            } else {
-                slot = next;
-                next = (next + 1) % SLOTS;
-                keys[slot] = weight.address() + from;
-                shapes[3 * slot] = F;
-                shapes[3 * slot + 1] = C;
-                shapes[3 * slot + 2] = T;
-            }
-            if (copies[slot] == null || copies[slot].byteSize() < bytes) {
-                copies[slot] = Arena.ofAuto().allocate(bytes, 64);
-            }
-            MemorySegment.copy(weight, from, copies[slot], 0, bytes);
-            raw = Direct3x3.grown(raw, floats);
-            MemorySegment.copy(weight, JAVA_FLOAT, from, raw, 0, floats);
-            float[] p = packed[slot] = Direct3x3.grown(packed[slot] == null ? new float[0] : packed[slot], floats);
-            for (int f = 0; f < F; f++) {
-                int group = f / GROUP, lane = f % GROUP;
-                for (int c = 0; c < C; c++) {
-                    for (int t = 0; t < T; t++) {
-                        p[((group * T + t) * C + c) * GROUP + lane] = raw[(f * C + c) * T + t];
-                    }
-                }
-            }
-            return p;
         }
     }
 }

@@ -7,6 +7,7 @@ import static dev.residual.runtime.ops.Fixtures.place;
 import static dev.residual.runtime.ops.Fixtures.toChannelMajor;
 import static dev.residual.runtime.ops.Fixtures.toNchw;
 import static dev.residual.runtime.ops.Fixtures.uniform;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -134,6 +135,46 @@ class DirectConv2dTest {
                 dxMagnitude[i] += Math.abs(prior[i]);
             }
             assertClose(accumulated, dxMagnitude, one[2], 1e-5, "accumulated input gradient, " + threads + " threads");
+        }
+    }
+
+    /**
+     * The packed weights are kept while unchanged: an update in place, anywhere in the weights, as the optimizer makes,
+     * must be seen by the forward and by the input gradient (which read the same weights in two packings), and a
+     * second layer of the same shape must keep its own.
+     */
+    @Test
+    void weightsChangedInPlaceArePackedAgain() {
+        int C = 8, H = 14, W = 14, F = 5, n = 2, hw = H * W;
+        SplittableRandom random = new SplittableRandom(23);
+        float[] x = uniform(random, n * C * hw, -1, 1);
+        float[] dy = uniform(random, n * F * hw, -1, 1);
+        float[][] w = {uniform(random, F * C * 9, -1, 1), uniform(random, F * C * 9, -1, 1)};
+        try (Arena arena = Arena.ofShared()) {
+            Buf in = place(arena, toChannelMajor(x, n, C, hw)), gradient = place(arena, toChannelMajor(dy, n, F, hw));
+            Buf[] weight = {place(arena, w[0]), place(arena, w[1])};
+            Buf out = empty(arena, (long) n * F * hw), dIn = empty(arena, (long) n * C * hw);
+            int[] changed = {0, 8, 9 * C, F * C * 9 / 2, F * C * 9 - 1};
+            for (int round = 0; round <= changed.length; round++) {
+                for (int layer = 0; layer < 2; layer++) {
+                    String what = "layer " + layer + ", round " + round;
+                    Direct3x3.convolve(GEMM, in.seg(), in.off(), C, H, W, n, weight[layer].seg(),
+                            weight[layer].off(), F, false, out.seg(), out.off(), false);
+                    double[] expected = new double[n * F * hw], magnitude = new double[expected.length];
+                    Conv2dTest.reference(x, w[layer], null, n, C, H, W, F, 3, 1, 1, expected, magnitude);
+                    assertClose(expected, magnitude, toNchw(out.read(n * F * hw), n, F, hw), 1e-5, what);
+                    Direct3x3.convolve(GEMM, gradient.seg(), gradient.off(), F, H, W, n, weight[layer].seg(),
+                            weight[layer].off(), C, true, dIn.seg(), dIn.off(), false);
+                    double[] dx = new double[n * C * hw], dxMagnitude = new double[dx.length];
+                    inputGradientReference(dy, w[layer], n, C, H, W, F, dx, dxMagnitude);
+                    assertClose(dx, dxMagnitude, toNchw(dIn.read(n * C * hw), n, C, hw), 1e-5, what + ", input grad");
+                }
+                if (round < changed.length) {
+                    int at = changed[round];
+                    w[0][at] = 1.5f - w[0][at];
+                    weight[0].seg().setAtIndex(JAVA_FLOAT, weight[0].off() + at, w[0][at]);
+                }
+            }
         }
     }
 
