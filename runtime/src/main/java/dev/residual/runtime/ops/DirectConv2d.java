@@ -57,17 +57,14 @@ public final class DirectConv2d {
      * batch 128 it beats im2col + OpenBLAS for 32 channels (forward 5.9–8.0 against 10.3 ms, input gradient 7.3–8.8
      * against 10.1–10.3 ms, best of 15; a training step's median 477.9 against 503.3, 521.1 against 555.6 and 489.0
      * against 511.4 ms in three of four alternating runs, 532.5 against 509.8 in the fourth); at 7×7 it loses (6.8–9.0
-     * against 6.1–6.4 ms for 64 channels, where 23 % of its grid is padding). At batch 1 it beat im2col at 14×14 (38–70
-     * against 57–76 µs), though {@link #smallBatch} takes those layers' forward there. (Before the workers slept, 14×14
-     * lost at batch 128, 10.1 against 9.3 ms, and the bound was 400 beyond batch 2.)
+     * against 6.1–6.4 ms for 64 channels, where 23 % of its grid is padding). At batch 1 and 2 it also beats
+     * {@link #smallBatch}'s kernel at 14×14, since its own kernel reads taps and channels at fixed steps and its
+     * packed weights are kept: for 32 channels, best of 20,000 calls 30.7–31.2 against 34.5–35.9 µs at batch 1, medians
+     * 105–113 against 125–127 µs at batch 2; a batch-1 ResNet-20 pass, alternating in one JVM, 2–7 % lower in min and
+     * lower quartile. (Before the workers slept, 14×14 lost at batch 128, 10.1 against 9.3 ms, and the bound was 400
+     * beyond batch 2.)
      */
     static final int MIN_PIXELS = 196;
-
-    /**
-     * At a batch of at most {@link #SMALL_BATCH}, the fewest pixels for which the forward stays with {@link #direct}'s
-     * row bands rather than {@link #smallBatch}'s kernel: 16 channels of 28×28 ran 43 against 62 µs there.
-     */
-    static final int MIN_PIXELS_DIRECT_AT_SMALL_BATCH = 400;
 
     /** The fewest pixels for which the weight gradient is direct ({@link #directWeightGradient}). */
     static final int MIN_PIXELS_WEIGHT_GRADIENT = 400;
@@ -103,15 +100,14 @@ public final class DirectConv2d {
     /**
      * Whether a convolution's forward on a batch of {@code n} runs as {@link DirectSmallBatch}: a batch of at most
      * {@link #SMALL_BATCH}, a kernel larger than 1×1, {@code F} a multiple of 16, at least {@link #MIN_CHANNELS}
-     * input channels, and not a layer of {@link #MIN_PIXELS_DIRECT_AT_SMALL_BATCH} or more that {@link #direct} takes.
-     * Measured at batch 1 on 2 threads against im2col + OpenBLAS (best of 30 rounds, bench/README.md): 42 against 77 µs
-     * for 32 channels of 14×14, 45 against 72 for 64 of 7×7, 34–43 against 70–92 for the stride-2 3×3 layers; a 1×1
-     * layer lost (17 against 12 µs), as did 16 channels of 28×28 against {@link #direct} (62 against 43 µs).
+     * input channels, and not a layer that {@link #direct} takes. Measured at batch 1 on 2 threads against im2col +
+     * OpenBLAS (best of 30 rounds, bench/README.md): 42 against 77 µs for 32 channels of 14×14, 45 against 72 for 64 of
+     * 7×7, 34–43 against 70–92 for the stride-2 3×3 layers; a 1×1 layer lost (17 against 12 µs), as did the layers
+     * {@link #direct} takes (at 28×28, 62 against 43 µs; at 14×14, see {@link #MIN_PIXELS}).
      */
     public static boolean smallBatch(int C, int H, int W, int F, int K, int stride, int pad, int n) {
         return ON && n <= SMALL_BATCH && K > 1 && F % DirectSmallBatch.GROUP == 0 && C >= MIN_CHANNELS
-                && (long) F * C * K * K <= MAX_PACKED
-                && !direct3x3(C, H, W, K, stride, pad, MIN_PIXELS_DIRECT_AT_SMALL_BATCH);
+                && (long) F * C * K * K <= MAX_PACKED && !direct(C, H, W, K, stride, pad);
     }
 
     /**

@@ -38,13 +38,14 @@ class DirectSmallBatchTest {
 
     @Test
     void smallBatchesOfSmallImagesGoHere() {
-        assertTrue(DirectConv2d.smallBatch(32, 14, 14, 32, 3, 1, 1, 1), "stage 2");
         assertTrue(DirectConv2d.smallBatch(64, 7, 7, 64, 3, 1, 1, 2), "stage 3");
         assertTrue(DirectConv2d.smallBatch(16, 28, 28, 32, 3, 2, 1, 1), "a stride-2 layer");
+        assertTrue(DirectConv2d.smallBatch(32, 14, 14, 64, 3, 2, 1, 1), "stage 3's stride-2 layer");
         assertFalse(DirectConv2d.smallBatch(16, 28, 28, 16, 3, 1, 1, 1), "28×28 stays with Direct3x3");
-        assertFalse(DirectConv2d.smallBatch(32, 14, 14, 32, 3, 1, 1, 3), "a larger batch");
+        assertFalse(DirectConv2d.smallBatch(32, 14, 14, 32, 3, 1, 1, 1), "14×14 stays with Direct3x3");
+        assertFalse(DirectConv2d.smallBatch(64, 7, 7, 64, 3, 1, 1, 3), "a larger batch");
         assertFalse(DirectConv2d.smallBatch(16, 28, 28, 32, 1, 2, 0, 1), "a 1×1 layer");
-        assertFalse(DirectConv2d.smallBatch(32, 14, 14, 24, 3, 1, 1, 1), "filters not a multiple of 16");
+        assertFalse(DirectConv2d.smallBatch(64, 7, 7, 24, 3, 1, 1, 1), "filters not a multiple of 16");
         assertFalse(DirectConv2d.smallBatch(1, 28, 28, 16, 3, 1, 1, 1), "one input channel");
         assertFalse(DirectConv2d.smallBatch(512, 7, 7, 512, 3, 1, 1, 1), "weights too large to keep packed");
     }
