@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What every generated model class extends: its memory blocks, its parameters by name, checkpoints, views of its
@@ -44,6 +45,11 @@ public abstract class CompiledModel implements AutoCloseable {
     private final Training training = new Training();
     /** The batch of the last forward pass, which sizes the layer output views. */
     protected int lastBatch;
+    /** Numbers for {@link #weightsVersion}: each change of any model's parameters takes the next. */
+    private static final AtomicLong VERSIONS = new AtomicLong();
+    private long weightsVersion = VERSIONS.incrementAndGet();
+    /** Whether a view of the parameters has been handed out: writes through it would go unseen. */
+    private boolean parametersHandedOut;
 
     protected CompiledModel(Gemm gemm, int batchCapacity, long parameterFloats, long bufferFloats,
                             long activationFloats, List<ParameterSpec> specs, List<LayerSpec> layerSpecs) {
@@ -66,6 +72,29 @@ public abstract class CompiledModel implements AutoCloseable {
         }
     }
 
+    /**
+     * What the convolution kernels that keep packed copies of weights ({@code DirectConv2d}) may trust instead of
+     * comparing the weights with their copy on every call: a number that changes whenever this model changes its
+     * parameters ({@link #initialize}, {@link #load}, {@link #loadCheckpoint}, a training step), unique among all
+     * models, so that a packing made at one number is still right at the same number. Once a view of the parameters
+     * has been handed out ({@link #parameters}, {@link #stateDict}, {@link #tensor}, a layer's
+     * {@link Layer#parameters}), writes through it would not change the number, so it is −1 from then on: compare.
+     */
+    protected final long weightsVersion() {
+        return parametersHandedOut ? -1 : weightsVersion;
+    }
+
+    /** Marks the parameters changed by this model: packings made before are stale. */
+    private void parametersChanged() {
+        weightsVersion = VERSIONS.incrementAndGet();
+    }
+
+    /** The state, for this class's own use: handing it out marks the parameters as out of its sight. */
+    private List<Tensor> handOut(List<Tensor> tensors) {
+        parametersHandedOut = true;
+        return tensors;
+    }
+
     private MemorySegment allocate(long floats) {
         return arena.allocate(Math.max(floats, 1) * Float.BYTES, ALIGNMENT);
     }
@@ -79,6 +108,7 @@ public abstract class CompiledModel implements AutoCloseable {
         for (ParameterSpec spec : specs) {
             Init.parameter(random, spec.init(), spec.fanIn(), state.get(spec.name()).data(), 0, spec.size());
         }
+        parametersChanged();
     }
 
     /** The largest batch a call may pass. */
@@ -93,7 +123,7 @@ public abstract class CompiledModel implements AutoCloseable {
 
     /** Trainable parameters, in execution order, as views into the parameter block. */
     public final List<Tensor> parameters() {
-        return specs.stream().filter(ParameterSpec::trainable).map(spec -> state.get(spec.name())).toList();
+        return handOut(specs.stream().filter(ParameterSpec::trainable).map(spec -> state.get(spec.name())).toList());
     }
 
     /** Running statistics, as views into the buffer block. */
@@ -103,7 +133,7 @@ public abstract class CompiledModel implements AutoCloseable {
 
     /** Parameters and buffers together, as a checkpoint holds them. */
     public final List<Tensor> stateDict() {
-        return List.copyOf(state.values());
+        return handOut(List.copyOf(state.values()));
     }
 
     /** One tensor of {@link #stateDict()} by name. */
@@ -112,6 +142,7 @@ public abstract class CompiledModel implements AutoCloseable {
         if (tensor == null) {
             throw new IllegalArgumentException("no tensor named " + name + "; names: " + state.keySet());
         }
+        parametersHandedOut = true;
         return tensor;
     }
 
@@ -133,13 +164,17 @@ public abstract class CompiledModel implements AutoCloseable {
      */
     public final void load(Path file) throws IOException {
         // A training checkpoint also holds optimizer state; for weights, that part is not needed.
-        Safetensors.loadInto(file, stateDict(),
-                name -> name.startsWith("optimizer.") || name.endsWith(".num_batches_tracked"));
+        try {
+            Safetensors.loadInto(file, List.copyOf(state.values()),
+                    name -> name.startsWith("optimizer.") || name.endsWith(".num_batches_tracked"));
+        } finally {
+            parametersChanged();
+        }
     }
 
     /** Saves parameters and running statistics as safetensors, atomically. */
     public final void save(Path file) throws IOException {
-        Safetensors.save(file, stateDict());
+        Safetensors.save(file, List.copyOf(state.values()));
     }
 
     // --- training ---
@@ -187,7 +222,10 @@ public abstract class CompiledModel implements AutoCloseable {
      * {@code grad.<name>}: e.g. {@code gradient("stem.0.weight").norm()} to watch gradients vanish.
      */
     public final Tensor gradient(String name) {
-        Tensor parameter = tensor(name);
+        Tensor parameter = state.get(name);
+        if (parameter == null) {
+            throw new IllegalArgumentException("no tensor named " + name + "; names: " + state.keySet());
+        }
         for (ParameterSpec spec : specs) {
             if (spec.name().equals(name) && spec.trainable()) {
                 return gradientView(spec);
@@ -212,7 +250,11 @@ public abstract class CompiledModel implements AutoCloseable {
      * lets the optimizer update the parameter block. Returns the loss.
      */
     protected final float update(float loss) {
-        return training.update(loss, parameters, gradients, buffers, parameterFloats);
+        try {
+            return training.update(loss, parameters, gradients, buffers, parameterFloats);
+        } finally {
+            parametersChanged();
+        }
     }
 
     /** Starts a training step: checks an optimizer is set and backs up the running statistics. */
@@ -225,7 +267,7 @@ public abstract class CompiledModel implements AutoCloseable {
      * ({@code optimizer.<slot>.<parameter>}) and the step count ({@code optimizer.step}).
      */
     public final void saveCheckpoint(Path file) throws IOException {
-        training.save(file, stateDict(), specs);
+        training.save(file, List.copyOf(state.values()), specs);
     }
 
     /**
@@ -233,7 +275,11 @@ public abstract class CompiledModel implements AutoCloseable {
      * optimizer state and its step count are unchanged. Configure the same optimizer before loading.
      */
     public final void loadCheckpoint(Path file) throws IOException {
-        training.load(file, stateDict(), specs);
+        try {
+            training.load(file, List.copyOf(state.values()), specs);
+        } finally {
+            parametersChanged();
+        }
     }
 
     /** The memory blocks' sizes, for logs. */
@@ -278,7 +324,7 @@ public abstract class CompiledModel implements AutoCloseable {
     }
 
     final List<Tensor> stateWithPrefix(String prefix) {
-        return state.values().stream().filter(t -> t.name().startsWith(prefix + ".")).toList();
+        return handOut(state.values().stream().filter(t -> t.name().startsWith(prefix + ".")).toList());
     }
 
     final int lastBatch() {

@@ -71,10 +71,20 @@ final class Direct3x3 {
     static void convolve(Gemm gemm, MemorySegment in, long inOff, int C, int H, int W, int n,
                          MemorySegment weight, long wOff, int F, boolean transposed,
                          MemorySegment out, long outOff, boolean accumulate) {
+        convolve(gemm, in, inOff, C, H, W, n, weight, wOff, F, transposed, out, outOff, accumulate, -1);
+    }
+
+    /**
+     * {@link #convolve}, the weights' packing reused without comparing them when {@code version} (a compiled model's
+     * {@code weightsVersion}, −1 for unknown) is the one it was made at ({@link PackedWeights#current}).
+     */
+    static void convolve(Gemm gemm, MemorySegment in, long inOff, int C, int H, int W, int n,
+                         MemorySegment weight, long wOff, int F, boolean transposed,
+                         MemorySegment out, long outOff, boolean accumulate, long version) {
         Task task = TASK.get();
         task.set(in, inOff, C, H, W, n, F, out, outOff, accumulate);
         // Packed again only when changed: at batch 1 packing took longer than the 16-channel layer's convolution.
-        task.weights = task.cache.packed(weight, wOff, F, C, 9, transposed ? DIRECT_TRANSPOSED : DIRECT);
+        task.weights = task.cache.packed(weight, wOff, F, C, 9, transposed ? DIRECT_TRANSPOSED : DIRECT, version);
         int threads = Workers.shared().threads();
         int chunks = task.chunks;
         int pairs = (F + 1) / 2;

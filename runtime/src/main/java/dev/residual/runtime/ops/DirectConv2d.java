@@ -118,10 +118,26 @@ public final class DirectConv2d {
                                MemorySegment weight, long wOff, int F, int K, int stride, int pad,
                                MemorySegment bias, long bOff, MemorySegment out, long outOff,
                                MemorySegment col, long colOff) {
+        forward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, bias, bOff, out, outOff, col, colOff,
+                -1);
+    }
+
+    /**
+     * {@link #forward}, told the weights' version: a compiled model's {@code weightsVersion}, which changes with every
+     * change it makes to its weights (−1 when it cannot know). The direct kernels keep each layer's weights packed,
+     * and reuse the packing without comparing the weights with their copy while the version is the one it was made
+     * at: the comparison reads each layer's weights twice, 7 % of a batch-1 ResNet-20 pass.
+     */
+    public static void forward(Gemm gemm, MemorySegment in, long inOff, int C, int H, int W, int n,
+                               MemorySegment weight, long wOff, int F, int K, int stride, int pad,
+                               MemorySegment bias, long bOff, MemorySegment out, long outOff,
+                               MemorySegment col, long colOff, long weightsVersion) {
         if (smallBatch(C, H, W, F, K, stride, pad, n)) {
-            DirectSmallBatch.forward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, out, outOff);
+            DirectSmallBatch.forward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, out, outOff,
+                    weightsVersion);
         } else if (direct(C, H, W, K, stride, pad)) {
-            Direct3x3.convolve(gemm, in, inOff, C, H, W, n, weight, wOff, F, false, out, outOff, false);
+            Direct3x3.convolve(gemm, in, inOff, C, H, W, n, weight, wOff, F, false, out, outOff, false,
+                    weightsVersion);
         } else {
             Conv2d.forward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, bias, bOff, out, outOff,
                     col, colOff);

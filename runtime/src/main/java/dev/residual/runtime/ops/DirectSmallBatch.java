@@ -69,6 +69,16 @@ final class DirectSmallBatch {
     static void forward(Gemm gemm, MemorySegment in, long inOff, int C, int H, int W, int n,
                         MemorySegment weight, long wOff, int F, int K, int stride, int pad,
                         MemorySegment out, long outOff) {
+        forward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, out, outOff, -1);
+    }
+
+    /**
+     * {@link #forward}, the weights' packing reused without comparing them when {@code version} (a compiled model's
+     * {@code weightsVersion}, −1 for unknown) is the one it was made at ({@link PackedWeights#current}).
+     */
+    static void forward(Gemm gemm, MemorySegment in, long inOff, int C, int H, int W, int n,
+                        MemorySegment weight, long wOff, int F, int K, int stride, int pad,
+                        MemorySegment out, long outOff, long version) {
         Task task = TASK.get();
         task.set(in, inOff, C, H, W, n, F, K, stride, pad, out, outOff);
         int threads = Workers.shared().threads();
@@ -78,20 +88,26 @@ final class DirectSmallBatch {
                     && weight.isAccessibleBy(ChannelRange.ELSEWHERE)) {
                 task.bands = bands;
                 int slot = task.cache.slotOf(weight, wOff, F, C, K * K, SMALL_BATCH);
+                if (slot >= 0 && task.cache.current(slot, version)) {
+                    task.weights = task.cache.packedOf(slot);
+                    gemm.runBands(task, bands);
+                    return;
+                }
                 if (slot >= 0 && task.cache.unchanged(slot, weight, wOff, 0, Math.min(PREFIX, F * C * K * K))) {
                     // Most likely unchanged: compute with the kept packing while the bands check the rest of the
                     // weights, a slice each, instead of the caller checking them all first.
                     task.speculate(slot, weight, wOff, F * C * K * K);
                     gemm.runBands(task, bands);
                     if (!task.changed) {
+                        task.cache.confirm(slot, version);
                         return;
                     }
                     task.check = null; // a slice had changed: pack again and compute again
                 }
-                task.weights = task.cache.packed(weight, wOff, F, C, K * K, SMALL_BATCH);
+                task.weights = task.cache.packed(weight, wOff, F, C, K * K, SMALL_BATCH, version);
                 gemm.runBands(task, bands);
             } else {
-                task.weights = task.cache.packed(weight, wOff, F, C, K * K, SMALL_BATCH);
+                task.weights = task.cache.packed(weight, wOff, F, C, K * K, SMALL_BATCH, version);
                 task.runUnits(0, task.units);
             }
         } finally {

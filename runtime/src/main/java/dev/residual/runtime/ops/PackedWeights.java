@@ -104,6 +104,8 @@ final class PackedWeights {
     /** Per slot: F, C, T and the layout's ordinal. */
     private final int[] shapes = new int[4 * SLOTS];
     private final MemorySegment[] copies = new MemorySegment[SLOTS];
+    /** Per slot: the weights' version when they were packed or last compared equal, or −1 (see {@link #packed}). */
+    private final long[] versions = new long[SLOTS];
     private final float[][] packed = new float[SLOTS][];
     private float[] raw = new float[0];
     private int next;
@@ -131,13 +133,44 @@ final class PackedWeights {
         return packed[slot];
     }
 
+    /**
+     * Whether the weights in {@code slot} are known unchanged without comparing them: their owner's {@code version}
+     * (a compiled model's {@code weightsVersion}, which changes with every change it makes to its weights and is −1
+     * when it cannot know) is the one they were packed at.
+     */
+    boolean current(int slot, long version) {
+        return version >= 0 && versions[slot] == version;
+    }
+
+    /**
+     * Records that the weights in {@code slot} were found equal to its copy at {@code version}; an unknown version
+     * (−1) leaves the one it has, which still describes these weights.
+     */
+    void confirm(int slot, long version) {
+        if (version >= 0) {
+            versions[slot] = version;
+        }
+    }
+
     /** Packs (or reuses) the {@code F×C×T} weights at {@code weight + wOff} in {@code layout}. */
     float[] packed(MemorySegment weight, long wOff, int F, int C, int T, Layout layout) {
+        return packed(weight, wOff, F, C, T, layout, -1);
+    }
+
+    /**
+     * Packs (or reuses) the {@code F×C×T} weights at {@code weight + wOff} in {@code layout}: reused without comparing
+     * them when they are {@link #current} at {@code version}, else when they compare equal to the copy.
+     */
+    float[] packed(MemorySegment weight, long wOff, int F, int C, int T, Layout layout, long version) {
         int floats = F * C * T;
         long from = wOff * Float.BYTES, bytes = (long) floats * Float.BYTES;
         int slot = slotOf(weight, wOff, F, C, T, layout);
         if (slot >= 0) {
+            if (current(slot, version)) {
+                return packed[slot];
+            }
             if (unchanged(slot, weight, wOff, 0, floats)) {
+                confirm(slot, version);
                 return packed[slot];
             }
             // the same layer, updated: pack again in its place
@@ -159,6 +192,7 @@ final class PackedWeights {
         float[] p = packed[slot] = Direct3x3.grown(packed[slot] == null ? new float[0] : packed[slot],
                 layout.floats(F, C, T));
         layout.pack(raw, F, C, T, p);
+        versions[slot] = version;
         return p;
     }
 }

@@ -21,10 +21,14 @@ record ConvEmitter(Op.Conv conv) implements OpEmitter {
         return conv.kernel() > 1 ? "DirectConv2d" : "Conv2d";
     }
 
+    /**
+     * {@code DirectConv2d} is also told the weights' version ({@code weightsVersion()}), so that its kernels reuse
+     * each layer's packed weights without comparing them while the model has not changed them.
+     */
     @Override
     public CodeBlock forward(Step step, Symbols symbols) {
         return forward(kernelClass(), step, symbols, conv.filters(), conv.kernel(), conv.stride(), conv.padding(),
-                conv.bias());
+                conv.bias(), conv.kernel() > 1);
     }
 
     @Override
@@ -34,18 +38,19 @@ record ConvEmitter(Op.Conv conv) implements OpEmitter {
     }
 
     /**
-     * The forward call of a convolution kernel class ({@code Conv2d}, {@code ConvTranspose2d}): both take the same
-     * arguments — input and its geometry, weight, filters, kernel, stride, padding, bias, output, scratch.
+     * The forward call of a convolution kernel class ({@code Conv2d}, {@code DirectConv2d}, {@code ConvTranspose2d}):
+     * all take the same arguments — input and its geometry, weight, filters, kernel, stride, padding, bias, output,
+     * scratch — and {@code DirectConv2d} ({@code versioned}) the weights' version last.
      */
     static CodeBlock forward(String kernelClass, Step step, Symbols symbols, int filters, int kernel, int stride,
-                             int padding, boolean bias) {
+                             int padding, boolean bias, boolean versioned) {
         Node node = step.head();
         Shape in = node.input().shape();
-        return CodeBlock.builder().addStatement("$T.forward(gemm, $L, $L, $L, $L, n, $L, $L, $L, $L, $L, $L, $L, $L)",
+        return CodeBlock.builder().addStatement("$T.forward(gemm, $L, $L, $L, $L, n, $L, $L, $L, $L, $L, $L, $L, $L$L)",
                 Symbols.kernel(kernelClass), symbols.tensor(node.input()), in.channels(), in.height(), in.width(),
                 symbols.tensor(node.params().get(0)), filters, kernel, stride, padding,
                 bias ? symbols.tensor(node.params().get(1)) : Emit.NONE, symbols.tensor(node.output()),
-                symbols.scratch()).build();
+                symbols.scratch(), versioned ? ", weightsVersion()" : "").build();
     }
 
     /** The backward call of a convolution kernel class, whose arguments follow the forward's. */

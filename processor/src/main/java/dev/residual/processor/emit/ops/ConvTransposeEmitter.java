@@ -16,7 +16,7 @@ record ConvTransposeEmitter(Op.ConvTranspose conv) implements OpEmitter {
     @Override
     public CodeBlock forward(Step step, Symbols symbols) {
         return ConvEmitter.forward("ConvTranspose2d", step, symbols, conv.filters(), conv.kernel(), conv.stride(),
-                conv.padding(), conv.bias());
+                conv.padding(), conv.bias(), false);
     }
 
     @Override
