@@ -23,9 +23,10 @@ import jdk.incubator.vector.VectorSpecies;
  * once per geometry (image size, batch, kernel, stride, padding) gives, for every output pixel and tap, the input
  * index it reads, or that zero where the tap falls on padding; so stride and padding cost nothing in the kernel. The
  * weights are packed as {@code [group][tap][c][16]}, groups of sixteen filters. Packing reorders every weight, so the
- * packed copy is kept and reused while the weights it was made from are unchanged, which is checked on every call by
- * comparing them with a copy (a few microseconds for 64 × 64 filters, against tens to pack them again): inference
- * packs once, a training step packs again after each update. On several threads, when the first weights are
+ * packed copy is kept and reused while the weights it was made from are unchanged ({@link PackedWeights}): known when
+ * a compiled model passes the weights version the packing was made at, else checked by comparing them with a copy
+ * (a few microseconds for 64 × 64 filters, against tens to pack them again): inference packs once, a training step
+ * packs again after each update. On several threads, when the first weights are
  * unchanged, the call computes with the kept packing while each band compares its own slice of the rest, and packs
  * and computes again in the rare case that one had changed: the comparison, 5 µs of a 40 µs call for 64 × 64
  * filters, is then shared by the threads instead of run by the caller before they start.

@@ -8,7 +8,9 @@ import java.lang.foreign.MemorySegment;
 /**
  * The packed weights of recent layers, each kept with a copy of the weights it was packed from and reused only
  * while they are equal: so a layer's weights are packed once for inference, and again after each update. Packing
- * reorders every weight, which took longer than the comparison: for 64 × 64 3×3 filters some 40 µs against 5.
+ * reorders every weight, which took longer than the comparison: for 64 × 64 3×3 filters some 40 µs against 5. The
+ * comparison itself is skipped when the caller passes the weights' version (a compiled model's
+ * {@code weightsVersion}) and it is the one the packing was made or last confirmed at ({@link #current}).
  *
  * <p>One per calling thread, never emptied: at most {@link #SLOTS} layers of at most {@link DirectConv2d#MAX_PACKED}
  * weights each, each held twice (ResNet-20's layers take about 2 MB).
