@@ -89,10 +89,24 @@ public abstract class CompiledModel implements AutoCloseable {
         weightsVersion = VERSIONS.incrementAndGet();
     }
 
-    /** The state, for this class's own use: handing it out marks the parameters as out of its sight. */
+    /** Hands {@code tensors} out: writes through them would change the parameters out of this model's sight. */
     private List<Tensor> handOut(List<Tensor> tensors) {
         parametersHandedOut = true;
         return tensors;
+    }
+
+    /** Parameters and buffers, for this class's own reading and loading: not handed out. */
+    private List<Tensor> stateList() {
+        return List.copyOf(state.values());
+    }
+
+    /** One tensor of the state by name, not handed out. */
+    private Tensor stateTensor(String name) {
+        Tensor tensor = state.get(name);
+        if (tensor == null) {
+            throw new IllegalArgumentException("no tensor named " + name + "; names: " + state.keySet());
+        }
+        return tensor;
     }
 
     private MemorySegment allocate(long floats) {
@@ -133,15 +147,12 @@ public abstract class CompiledModel implements AutoCloseable {
 
     /** Parameters and buffers together, as a checkpoint holds them. */
     public final List<Tensor> stateDict() {
-        return handOut(List.copyOf(state.values()));
+        return handOut(stateList());
     }
 
     /** One tensor of {@link #stateDict()} by name. */
     public final Tensor tensor(String name) {
-        Tensor tensor = state.get(name);
-        if (tensor == null) {
-            throw new IllegalArgumentException("no tensor named " + name + "; names: " + state.keySet());
-        }
+        Tensor tensor = stateTensor(name);
         parametersHandedOut = true;
         return tensor;
     }
@@ -165,7 +176,7 @@ public abstract class CompiledModel implements AutoCloseable {
     public final void load(Path file) throws IOException {
         // A training checkpoint also holds optimizer state; for weights, that part is not needed.
         try {
-            Safetensors.loadInto(file, List.copyOf(state.values()),
+            Safetensors.loadInto(file, stateList(),
                     name -> name.startsWith("optimizer.") || name.endsWith(".num_batches_tracked"));
         } finally {
             parametersChanged();
@@ -174,7 +185,7 @@ public abstract class CompiledModel implements AutoCloseable {
 
     /** Saves parameters and running statistics as safetensors, atomically. */
     public final void save(Path file) throws IOException {
-        Safetensors.save(file, List.copyOf(state.values()));
+        Safetensors.save(file, stateList());
     }
 
     // --- training ---
@@ -222,10 +233,7 @@ public abstract class CompiledModel implements AutoCloseable {
      * {@code grad.<name>}: e.g. {@code gradient("stem.0.weight").norm()} to watch gradients vanish.
      */
     public final Tensor gradient(String name) {
-        Tensor parameter = state.get(name);
-        if (parameter == null) {
-            throw new IllegalArgumentException("no tensor named " + name + "; names: " + state.keySet());
-        }
+        Tensor parameter = stateTensor(name);
         for (ParameterSpec spec : specs) {
             if (spec.name().equals(name) && spec.trainable()) {
                 return gradientView(spec);
@@ -267,7 +275,7 @@ public abstract class CompiledModel implements AutoCloseable {
      * ({@code optimizer.<slot>.<parameter>}) and the step count ({@code optimizer.step}).
      */
     public final void saveCheckpoint(Path file) throws IOException {
-        training.save(file, List.copyOf(state.values()), specs);
+        training.save(file, stateList(), specs);
     }
 
     /**
@@ -276,7 +284,7 @@ public abstract class CompiledModel implements AutoCloseable {
      */
     public final void loadCheckpoint(Path file) throws IOException {
         try {
-            training.load(file, List.copyOf(state.values()), specs);
+            training.load(file, stateList(), specs);
         } finally {
             parametersChanged();
         }

@@ -84,17 +84,14 @@ final class DirectSmallBatch {
         task.set(in, inOff, C, H, W, n, F, K, stride, pad, out, outOff);
         int threads = Workers.shared().threads();
         int bands = Math.min(PARTS_PER_THREAD * threads, task.units);
+        boolean parallel = threads > 1 && bands > 1 && task.accessibleBy(ChannelRange.ELSEWHERE)
+                && weight.isAccessibleBy(ChannelRange.ELSEWHERE);
         try {
-            if (threads > 1 && bands > 1 && task.accessibleBy(ChannelRange.ELSEWHERE)
-                    && weight.isAccessibleBy(ChannelRange.ELSEWHERE)) {
+            if (parallel) {
                 task.bands = bands;
                 int slot = task.cache.slotOf(weight, wOff, F, C, K * K, SMALL_BATCH);
-                if (slot >= 0 && task.cache.current(slot, version)) {
-                    task.weights = task.cache.packedOf(slot);
-                    gemm.runBands(task, bands);
-                    return;
-                }
-                if (slot >= 0 && task.cache.unchanged(slot, weight, wOff, 0, Math.min(PREFIX, F * C * K * K))) {
+                if (slot >= 0 && !task.cache.current(slot, version)
+                        && task.cache.unchanged(slot, weight, wOff, 0, Math.min(PREFIX, F * C * K * K))) {
                     // Most likely unchanged: compute with the kept packing while the bands check the rest of the
                     // weights, a slice each, instead of the caller checking them all first.
                     task.speculate(slot, weight, wOff, F * C * K * K);
@@ -105,10 +102,12 @@ final class DirectSmallBatch {
                     }
                     task.check = null; // a slice had changed: pack again and compute again
                 }
-                task.weights = task.cache.packed(weight, wOff, F, C, K * K, SMALL_BATCH, version);
+            }
+            // Reused without a comparison when current at this version, else compared, else packed again.
+            task.weights = task.cache.packed(weight, wOff, F, C, K * K, SMALL_BATCH, version);
+            if (parallel) {
                 gemm.runBands(task, bands);
             } else {
-                task.weights = task.cache.packed(weight, wOff, F, C, K * K, SMALL_BATCH, version);
                 task.runUnits(0, task.units);
             }
         } finally {

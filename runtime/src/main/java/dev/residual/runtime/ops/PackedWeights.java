@@ -154,11 +154,6 @@ final class PackedWeights {
         }
     }
 
-    /** Packs (or reuses) the {@code F×C×T} weights at {@code weight + wOff} in {@code layout}. */
-    float[] packed(MemorySegment weight, long wOff, int F, int C, int T, Layout layout) {
-        return packed(weight, wOff, F, C, T, layout, -1);
-    }
-
     /**
      * Packs (or reuses) the {@code F×C×T} weights at {@code weight + wOff} in {@code layout}: reused without comparing
      * them when they are {@link #current} at {@code version}, else when they compare equal to the copy.

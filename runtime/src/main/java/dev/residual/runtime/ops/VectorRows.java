@@ -22,8 +22,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Each lane does the scalar loop's operations in the same order, each rounded once (Java never fuses a multiply
  * and an add), so the results are the scalar loop's bit for bit. The sums' scalar loops keep four partial sums,
  * element {@code p} into sum {@code p mod 4}: here those are the four lanes of one vector of doubles, so a step adds
- * what the scalar loop's four additions add, and the lanes are added pairwise at the end as it adds its sums; the tail past the last whole vector is the scalar
- * loop itself. Each vector is loaded before the same positions are stored, so the output may be an input.
+ * what the scalar loop's four additions add, and the lanes are added pairwise at the end as it adds its sums; the
+ * tail past the last whole vector is the scalar loop itself. Each vector is loaded before the same positions are stored, so the output may be an input.
  *
  * <p>The loads are written out in each loop rather than through a helper method: where C2 did not inline such a
  * helper into a caller, each load returned a boxed vector, and a batch-128 training step allocated 67 MB.
