@@ -10,6 +10,11 @@ and for --model charmodel (the Transformer; batch 32 unless the name ends in _b1
   RATIO workload=<charmodel_train|charmodel_train_b1|charmodel_infer|charmodel_infer_b1> peer=<interpreter|pytorch_eager> speedup=<x.xx>
 
 speedup = peer median time / generated median time. Run through bench/compare.sh (which builds first).
+
+The JVM peers run in --rounds rounds (default 2): each round forks one JVM per engine and workload, the generated code
+and the interpreter of a workload one after the other, and a median is taken over the samples of all rounds. Rounds
+spread each peer over the whole session, so that a minute of a busy neighbour or one fork's unlucky JIT weighs on both
+engines rather than on one; the script also prints each round's own ratio.
 """
 import argparse
 import collections
@@ -74,13 +79,41 @@ def batch_of(workload):
     return int(workload.split("_b")[1])
 
 
-class Timing(collections.namedtuple("Timing", "ms step_bytes jvm_bytes", defaults=(None, None))):
+class Timing(collections.namedtuple("Timing", "ms step_bytes jvm_bytes samples", defaults=(None, None, None))):
     """A peer's median ms for a workload; for the JVM peers also the bytes one call allocates on the threads that run
-    it (bench StepAllocation: over all measurement iterations, and over the last) and JMH's gc.alloc.rate.norm (every
-    thread of the JVM, per call)."""
+    it (bench StepAllocation: over all measurement iterations, and over the last), JMH's gc.alloc.rate.norm (every
+    thread of the JVM, per call) and the samples the median is of, as (ms, count) pairs."""
 
 
-def jmh(args, method, batches, warnings):
+def median(samples):
+    """The median of (value, count) pairs, as JMH takes it: the smallest value with half of the counts at or below."""
+    ordered = sorted(samples)
+    total = sum(count for _, count in ordered)
+    seen = 0
+    for value, count in ordered:
+        seen += count
+        if 2 * seen >= total:
+            return value
+    raise ValueError("no samples")
+
+
+def pooled(rounds):
+    """One Timing per (engine, workload) from several rounds' Timings: the median of all their samples; the mean of the
+    bytes over all measurement iterations and the largest of the last iterations' (the worst round shown)."""
+    times = {}
+    for key in rounds[0]:
+        timings = [round_times[key] for round_times in rounds]
+        samples = [pair for timing in timings for pair in timing.samples]
+        steps = [timing.step_bytes for timing in timings if timing.step_bytes is not None]
+        jvm = [timing.jvm_bytes for timing in timings if timing.jvm_bytes is not None]
+        times[key] = Timing(median(samples),
+                            (sum(all_calls for all_calls, _ in steps) / len(steps), max(last for _, last in steps))
+                            if steps else None,
+                            sum(jvm) / len(jvm) if jvm else None, samples)
+    return times
+
+
+def jmh(args, method, batches, warnings, label=""):
     """Median ms and allocation per (engine, workload) from one JMH run of <Benchmark>.<method>."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
         path = out.name
@@ -89,8 +122,8 @@ def jmh(args, method, batches, warnings):
     command = [args.java, "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-jar", args.jar, f"{benchmark}.{method}$", *model,
                "-p", f"batch={batches}", "-p", f"threads={args.threads}",
                "-p", "engine=generated,interpreter", "-bm", "sample", "-tu", "ms", "-prof", "gc",
-               "-rf", "json", "-rff", path] + args.jmh_options.split()
-    output = run_watched(f"JMH {benchmark}.{method} (generated, interpreter)", command, warnings)
+               "-rf", "json", "-rff", path] + jmh_options(args, method).split()
+    output = run_watched(f"JMH {benchmark}.{method} (generated, interpreter){label}", command, warnings)
     with open(path) as f:
         results = json.load(f)
     os.unlink(path)
@@ -106,9 +139,34 @@ def jmh(args, method, batches, warnings):
         params = result["params"]
         workload = workload_name(args.model, method, params["batch"])
         jvm = result.get("secondaryMetrics", {}).get("gc.alloc.rate.norm", {}).get("score")
-        times[(params["engine"], workload)] = Timing(result["primaryMetric"]["scorePercentiles"]["50.0"],
-                                                     step_bytes.get((params["engine"], params["batch"])), jvm)
+        samples = [(value, count) for fork in result["primaryMetric"]["rawDataHistogram"] for iteration in fork
+                   for value, count in iteration]
+        times[(params["engine"], workload)] = Timing(median(samples),
+                                                     step_bytes.get((params["engine"], params["batch"])), jvm, samples)
     return times
+
+
+def jmh_options(args, method):
+    """--jmh-options when given; else a round's warm-up and measurement. The training step warms up for 20 s: until the
+    JIT has settled at about 70 steps, HotSpot still does one-off work on the calling thread that StepAllocation
+    counts (a C2 compile request interns its class's string constants; a method handle's 128th call compiles its
+    customized form), which 6 s of warm-up left in the measured iterations at batch 64."""
+    if args.jmh_options:
+        return args.jmh_options
+    warmup = "-wi 5 -w 4" if method == "trainStep" else "-wi 3 -w 2"
+    return f"{warmup} -i 3 -r 2 -f 1"
+
+
+def jvm_peers(args, warnings):
+    """The generated code and the interpreter, every workload, in args.rounds rounds, pooled (module docstring)."""
+    transformer = args.model == "charmodel"
+    rounds = []
+    for number in range(1, args.rounds + 1):
+        label = f", round {number} of {args.rounds}" if args.rounds > 1 else ""
+        times = jmh(args, "forward", "1,32" if transformer else "1,64,128", warnings, label)
+        times.update(jmh(args, "trainStep", "1,32" if transformer else "64,128", warnings, label))
+        rounds.append(times)
+    return pooled(rounds), rounds
 
 
 def pytorch(args, warnings):
@@ -164,7 +222,8 @@ def main():
     parser.add_argument("--jar", default=os.path.join(HERE, "target", "benchmarks.jar"))
     parser.add_argument("--java", default="java")
     parser.add_argument("--python", default="/usr/bin/python3")
-    parser.add_argument("--jmh-options", default="-wi 3 -w 2 -i 5 -r 2 -f 1")
+    parser.add_argument("--jmh-options", help="JMH's options for every run (default: see jmh_options)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of the JVM peers, pooled (default 2)")
     parser.add_argument("--reps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
     args = parser.parse_args()
@@ -177,10 +236,8 @@ def main():
 
     print(f"# compare {args.model}, {args.threads} threads, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
           f"{platform.node()} ({os.cpu_count()} CPUs), peak {args.peak:g} GFLOP/s ({peak_source})", flush=True)
-    times = {}
     transformer = args.model == "charmodel"
-    times.update(jmh(args, "forward", "1,32" if transformer else "1,64,128", warnings))
-    times.update(jmh(args, "trainStep", "1,32" if transformer else "64,128", warnings))
+    times, rounds = jvm_peers(args, warnings)
     times.update(pytorch(args, warnings))
     flops = forward_flops(args)
 
@@ -215,6 +272,12 @@ def main():
         f"{times.get(('interpreter', workload), Timing(None)).jvm_bytes or 0:.0f}" for workload in workloads)
           + " (generated / interpreter)")
     print()
+    if len(rounds) > 1:
+        print("Each round's own ratio, interpreter / generated median ms: " + ", ".join(
+            f"{workload} " + ", ".join(f"{r[('interpreter', workload)].ms / r[('generated', workload)].ms:.2f} "
+                                       f"({r[('interpreter', workload)].ms:.2f} / {r[('generated', workload)].ms:.2f})"
+                                       for r in rounds) for workload in workloads))
+        print()
     for workload in workloads:
         generated = times[("generated", workload)].ms
         for peer in PEERS:

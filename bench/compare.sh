@@ -2,10 +2,11 @@
 # Compares the generated code with the interpreter and with PyTorch, in one session on this machine, same thread
 # count; prints a table and one "RATIO workload=... peer=... speedup=..." line per workload and peer.
 #
-#   bench/compare.sh [--threads 2] [--model resnet20|resnet56|charmodel] [--peak GFLOPS] [--quick] [--rebuild]
+#   bench/compare.sh [--threads 2] [--model resnet20|resnet56|charmodel] [--rounds 2] [--peak GFLOPS] [--quick] [--rebuild]
 #
 # --model charmodel compares the Transformer (the language sample's CharModel): training step and inference at
 # batch 32 and 1, generated vs interpreter vs PyTorch eager.
+# --rounds runs the JVM peers that many times, interleaved, and takes the medians over all rounds' samples.
 # --peak sets the fp32 peak the "% peak" column is against; by default bench/peak/fma_peak.c measures it (gcc).
 # --quick runs tiny iteration counts (a smoke test of the script: its numbers mean nothing). Run nothing else
 # meanwhile; the script reads /proc/stat around each run and warns when other processes used > 10% of a core.
@@ -19,7 +20,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --rebuild) rebuild=true ;;
     --quick) quick=true ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) pass+=("$1") ;;
   esac
   shift
