@@ -147,13 +147,14 @@ def jmh(args, method, batches, warnings, label=""):
 
 
 def jmh_options(args, method):
-    """--jmh-options when given; else a round's warm-up and measurement. The training step warms up for 20 s: until the
-    JIT has settled at about 70 steps, HotSpot still does one-off work on the calling thread that StepAllocation
-    counts (a C2 compile request interns its class's string constants; a method handle's 128th call compiles its
-    customized form), which 6 s of warm-up left in the measured iterations at batch 64."""
+    """--jmh-options when given; else a round's warm-up and measurement. The training step warms up for 20 s and
+    inference for 15 s: until the JIT has settled (about 70 training steps, 170 passes at batch 128), HotSpot still does
+    one-off work on the calling thread that StepAllocation counts (a C2 compile request interns its class's string
+    constants; a method handle's 128th call compiles its customized form), which 6 s of warm-up left in the measured
+    iterations at batch 64 and 128."""
     if args.jmh_options:
         return args.jmh_options
-    warmup = "-wi 5 -w 4" if method == "trainStep" else "-wi 3 -w 2"
+    warmup = "-wi 5 -w 4" if method == "trainStep" else "-wi 5 -w 3"
     return f"{warmup} -i 3 -r 2 -f 1"
 
 
