@@ -79,10 +79,12 @@ def batch_of(workload):
     return int(workload.split("_b")[1])
 
 
-class Timing(collections.namedtuple("Timing", "ms step_bytes jvm_bytes samples", defaults=(None, None, None))):
+class Timing(collections.namedtuple("Timing", "ms step_bytes jvm_bytes samples calls",
+                                    defaults=(None, None, None, None))):
     """A peer's median ms for a workload; for the JVM peers also the bytes one call allocates on the threads that run
     it (bench StepAllocation: over all measurement iterations, and over the last), JMH's gc.alloc.rate.norm (every
-    thread of the JVM, per call) and the samples the median is of, as (ms, count) pairs."""
+    thread of the JVM, per call), the samples the median is of, as (ms, count) pairs, and (calls that allocated
+    anything, calls) over the measurement iterations."""
 
 
 def median(samples):
@@ -106,10 +108,12 @@ def pooled(rounds):
         samples = [pair for timing in timings for pair in timing.samples]
         steps = [timing.step_bytes for timing in timings if timing.step_bytes is not None]
         jvm = [timing.jvm_bytes for timing in timings if timing.jvm_bytes is not None]
+        calls = [timing.calls for timing in timings if timing.calls is not None]
         times[key] = Timing(median(samples),
                             (sum(all_calls for all_calls, _ in steps) / len(steps), max(last for _, last in steps))
                             if steps else None,
-                            sum(jvm) / len(jvm) if jvm else None, samples)
+                            sum(jvm) / len(jvm) if jvm else None, samples,
+                            (sum(a for a, _ in calls), sum(n for _, n in calls)) if calls else None)
     return times
 
 
@@ -128,12 +132,14 @@ def jmh(args, method, batches, warnings, label=""):
         results = json.load(f)
     os.unlink(path)
     step_bytes = {}
+    calls = {}
     for line in output.splitlines():
         if "STEP_ALLOC " in line:  # JMH may print the fork's line after its own "Iteration N: "
             fields = dict(field.split("=", 1) for field in line.split("STEP_ALLOC ", 1)[1].split())
             params = dict(pair.split("=", 1) for pair in fields["params"].split(","))
             step_bytes[(params["engine"], params["batch"])] = (float(fields["bytes_per_call"]),
                                                                float(fields["last_iteration_bytes_per_call"]))
+            calls[(params["engine"], params["batch"])] = (int(fields["allocating_calls"]), int(fields["calls"]))
     times = {}
     for result in results:
         params = result["params"]
@@ -141,8 +147,9 @@ def jmh(args, method, batches, warnings, label=""):
         jvm = result.get("secondaryMetrics", {}).get("gc.alloc.rate.norm", {}).get("score")
         samples = [(value, count) for fork in result["primaryMetric"]["rawDataHistogram"] for iteration in fork
                    for value, count in iteration]
-        times[(params["engine"], workload)] = Timing(median(samples),
-                                                     step_bytes.get((params["engine"], params["batch"])), jvm, samples)
+        engine_batch = (params["engine"], params["batch"])
+        times[(params["engine"], workload)] = Timing(median(samples), step_bytes.get(engine_batch), jvm, samples,
+                                                     calls.get(engine_batch))
     return times
 
 
@@ -272,6 +279,9 @@ def main():
         f"{workload} {times[('generated', workload)].jvm_bytes or 0:.0f} / "
         f"{times.get(('interpreter', workload), Timing(None)).jvm_bytes or 0:.0f}" for workload in workloads)
           + " (generated / interpreter)")
+    print("Measured calls of the generated code that allocated anything at all: " + ", ".join(
+        f"{workload} {times[('generated', workload)].calls[0]} of {times[('generated', workload)].calls[1]}"
+        for workload in workloads if times[('generated', workload)].calls))
     print()
     if len(rounds) > 1:
         print("Each round's own ratio, interpreter / generated median ms: " + ", ".join(

@@ -21,7 +21,11 @@ import org.openjdk.jmh.runner.IterationType;
  * which {@code bench/compare.py} reads:
  *
  * <pre>STEP_ALLOC benchmark=&lt;method&gt; params=&lt;k=v,...&gt; calls=&lt;n&gt; bytes_per_call=&lt;x&gt;
- *     last_iteration_calls=&lt;n&gt; last_iteration_bytes_per_call=&lt;x&gt;</pre>
+ *     last_iteration_calls=&lt;n&gt; last_iteration_bytes_per_call=&lt;x&gt; allocating_calls=&lt;n&gt;</pre>
+ *
+ * {@code allocating_calls} counts the measured calls that allocated anything at all: a step that allocates shows in
+ * every call, while HotSpot's one-off work as the JIT settles (bench/README.md, "What the nonzero last iterations
+ * are") shows in a few calls only.
  *
  * The last measurement iteration is reported apart because a slow workload gets only a few calls of warm-up (a
  * batch-128 training step takes a second, JMH's warm-up six), so the JIT may still be compiling during the first
@@ -39,6 +43,7 @@ public class StepAllocation {
     private long calls;
     private long iterationBytes;
     private long iterationCalls;
+    private long allocatingCalls;
 
     /** Finds the worker threads started so far (during warm-up) and whether this iteration counts. */
     @Setup(Level.Iteration)
@@ -68,6 +73,9 @@ public class StepAllocation {
             calls++;
             iterationBytes += allocated;
             iterationCalls++;
+            if (allocated > 0) {
+                allocatingCalls++;
+            }
         }
     }
 
@@ -79,8 +87,8 @@ public class StepAllocation {
         }
         String method = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
         System.out.printf(java.util.Locale.ROOT, "STEP_ALLOC benchmark=%s params=%s calls=%d bytes_per_call=%.1f "
-                + "last_iteration_calls=%d last_iteration_bytes_per_call=%.1f%n", method, values, calls,
-                perCall(bytes, calls), iterationCalls, perCall(iterationBytes, iterationCalls));
+                + "last_iteration_calls=%d last_iteration_bytes_per_call=%.1f allocating_calls=%d%n", method, values,
+                calls, perCall(bytes, calls), iterationCalls, perCall(iterationBytes, iterationCalls), allocatingCalls);
     }
 
     private static double perCall(long bytes, long calls) {
