@@ -12,14 +12,16 @@ and for --model charmodel (the Transformer; batch 32 unless the name ends in _b1
 speedup = peer median time / generated median time. Run through bench/compare.sh (which builds first).
 
 The JVM peers run in --rounds rounds (default 2): each round forks one JVM per engine and workload, the generated code
-and the interpreter of a workload one after the other, and a median is taken over the samples of all rounds. Rounds
-spread each peer over the whole session, so that a minute of a busy neighbour or one fork's unlucky JIT weighs on both
-engines rather than on one; the script also prints each round's own ratio.
+and the interpreter of a workload one after the other. The interpreter's speedup is the geometric mean of the rounds'
+own ratios, each of two medians measured minutes apart at most, so a busy minute or one fork's unlucky JIT weighs on
+one round's pair rather than on one engine. The table's times are medians over the samples of all rounds; the
+PyTorch peers' speedups are against those. The script prints each round's ratio too.
 """
 import argparse
 import collections
 import datetime
 import json
+import math
 import os
 import platform
 import resource
@@ -177,6 +179,15 @@ def jvm_peers(args, warnings):
     return pooled(rounds), rounds
 
 
+def speedup(peer, workload, times, rounds):
+    """peer time / generated time: for a JVM peer, measured in every round, the geometric mean of the rounds' ratios of
+    medians (paired in time); for PyTorch, its median against the generated code's over all rounds."""
+    if all((peer, workload) in r for r in rounds):
+        ratios = [r[(peer, workload)].ms / r[("generated", workload)].ms for r in rounds]
+        return math.prod(ratios) ** (1 / len(ratios))
+    return times[(peer, workload)].ms / times[("generated", workload)].ms
+
+
 def pytorch(args, warnings):
     if args.model == "charmodel":
         label, command = "PyTorch (eager)", [args.python, os.path.join(HERE, "pytorch", "char_model_step_time.py")]
@@ -290,10 +301,9 @@ def main():
                                        for r in rounds) for workload in workloads))
         print()
     for workload in workloads:
-        generated = times[("generated", workload)].ms
         for peer in PEERS:
             if (peer, workload) in times:
-                print(f"RATIO workload={workload} peer={peer} speedup={times[(peer, workload)].ms / generated:.2f}")
+                print(f"RATIO workload={workload} peer={peer} speedup={speedup(peer, workload, times, rounds):.2f}")
     for warning in warnings:
         print(warning)
 
