@@ -11,7 +11,7 @@ and for --model charmodel (the Transformer; batch 32 unless the name ends in _b1
 
 speedup = peer median time / generated median time. Run through bench/compare.sh (which builds first).
 
-The JVM peers run in --rounds rounds (default 2): each round forks one JVM per engine and workload, the generated code
+The JVM peers run in --rounds rounds (default 3): each round forks one JVM per engine and workload, the generated code
 and the interpreter of a workload one after the other. The interpreter's speedup is the geometric mean of the rounds'
 own ratios, each of two medians measured minutes apart at most, so a busy minute or one fork's unlucky JIT weighs on
 one round's pair rather than on one engine. The table's times are medians over the samples of all rounds; the
@@ -242,7 +242,7 @@ def main():
     parser.add_argument("--java", default="java")
     parser.add_argument("--python", default="/usr/bin/python3")
     parser.add_argument("--jmh-options", help="JMH's options for every run (default: see jmh_options)")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds of the JVM peers, pooled (default 2)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the JVM peers (default 3)")
     parser.add_argument("--reps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
     args = parser.parse_args()

@@ -2,7 +2,7 @@
 # Compares the generated code with the interpreter and with PyTorch, in one session on this machine, same thread
 # count; prints a table and one "RATIO workload=... peer=... speedup=..." line per workload and peer.
 #
-#   bench/compare.sh [--threads 2] [--model resnet20|resnet56|charmodel] [--rounds 2] [--peak GFLOPS] [--quick] [--rebuild]
+#   bench/compare.sh [--threads 2] [--model resnet20|resnet56|charmodel] [--rounds 3] [--peak GFLOPS] [--quick] [--rebuild]
 #
 # --model charmodel compares the Transformer (the language sample's CharModel): training step and inference at
 # batch 32 and 1, generated vs interpreter vs PyTorch eager.
