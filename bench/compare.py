@@ -179,11 +179,16 @@ def jvm_peers(args, warnings):
     return pooled(rounds), rounds
 
 
+def round_ratio(round_times, peer, workload):
+    """peer median / generated median within one round."""
+    return round_times[(peer, workload)].ms / round_times[("generated", workload)].ms
+
+
 def speedup(peer, workload, times, rounds):
     """peer time / generated time: for a JVM peer, measured in every round, the geometric mean of the rounds' ratios of
     medians (paired in time); for PyTorch, its median against the generated code's over all rounds."""
     if all((peer, workload) in r for r in rounds):
-        ratios = [r[(peer, workload)].ms / r[("generated", workload)].ms for r in rounds]
+        ratios = [round_ratio(r, peer, workload) for r in rounds]
         return math.prod(ratios) ** (1 / len(ratios))
     return times[(peer, workload)].ms / times[("generated", workload)].ms
 
@@ -296,7 +301,7 @@ def main():
     print()
     if len(rounds) > 1:
         print("Each round's own ratio, interpreter / generated median ms: " + ", ".join(
-            f"{workload} " + ", ".join(f"{r[('interpreter', workload)].ms / r[('generated', workload)].ms:.2f} "
+            f"{workload} " + ", ".join(f"{round_ratio(r, 'interpreter', workload):.2f} "
                                        f"({r[('interpreter', workload)].ms:.2f} / {r[('generated', workload)].ms:.2f})"
                                        for r in rounds) for workload in workloads))
         print()

@@ -6,7 +6,7 @@
 #
 # --model charmodel compares the Transformer (the language sample's CharModel): training step and inference at
 # batch 32 and 1, generated vs interpreter vs PyTorch eager.
-# --rounds runs the JVM peers that many times, interleaved, and takes the medians over all rounds' samples.
+# --rounds runs the JVM peers that many times; the interpreter's speedup is the geometric mean of the rounds' ratios.
 # --peak sets the fp32 peak the "% peak" column is against; by default bench/peak/fma_peak.c measures it (gcc).
 # --quick runs tiny iteration counts (a smoke test of the script: its numbers mean nothing). Run nothing else
 # meanwhile; the script reads /proc/stat around each run and warns when other processes used > 10% of a core.
