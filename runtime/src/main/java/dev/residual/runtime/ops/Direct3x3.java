@@ -7,6 +7,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import dev.residual.runtime.gemm.Gemm;
 import dev.residual.runtime.parallel.Parts;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -39,6 +40,7 @@ final class Direct3x3 {
     private Direct3x3() {}
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /** Floats per vector. */
     private static final int L = 8;
     /**
@@ -275,17 +277,21 @@ final class Direct3x3 {
                 // The first row's top-left tap reads the last float before it: the padding of the row above.
                 grid[base + g0 * Wq - 1] = 0f;
             }
+            // The row within its image and the image's first pixel, stepped along rather than divided out per row:
+            // two integer divisions cost more than copying a 14-float row (bench/README.md).
+            int y = g0 % (H + 1) - 1;
+            long line = mapOff + ((long) c * n + s0 + g0 / (H + 1)) * H * W + (long) Math.max(y, 0) * W;
             for (int g = g0; g < g1; g++) {
                 int row = base + g * Wq;
-                int y = g % (H + 1) - 1;
                 if (y < 0) {
                     // The zero row between images: one image's bottom padding, the next one's top.
                     java.util.Arrays.fill(grid, row, row + Wq, 0f);
                 } else {
-                    long image = mapOff + ((long) c * n + s0 + g / (H + 1)) * H * W;
-                    MemorySegment.copy(map, JAVA_FLOAT, (image + (long) y * W) * Float.BYTES, grid, row, W);
+                    rowIn(map, line * Float.BYTES, grid, row, W);
                     grid[row + W] = 0f;
+                    line += W;
                 }
+                y = y + 1 == H ? -1 : y + 1;
             }
             if (g1 == rows) {
                 java.util.Arrays.fill(grid, base + rows * Wq, (c + 1) * plane, 0f);
@@ -297,16 +303,48 @@ final class Direct3x3 {
     private static void fromGrid(float[] grid, int plane, int f0, int f1, int H, int W, int n, int s0, int g0, int g1,
                                  MemorySegment map, long mapOff) {
         int Wq = W + 1;
+        int y0 = g0 % (H + 1) - 1;
         for (int f = f0; f < f1; f++) {
+            // Stepped along, as in toGrid.
+            int y = y0;
+            long line = mapOff + ((long) f * n + s0 + g0 / (H + 1)) * H * W + (long) Math.max(y, 0) * W;
             for (int g = g0; g < g1; g++) {
-                int y = g % (H + 1) - 1;
                 if (y >= 0) {
-                    long image = mapOff + ((long) f * n + s0 + g / (H + 1)) * H * W;
-                    MemorySegment.copy(grid, f * plane + MARGIN + g * Wq, map, JAVA_FLOAT,
-                            (image + (long) y * W) * Float.BYTES, W);
+                    rowOut(grid, f * plane + MARGIN + g * Wq, map, line * Float.BYTES, W);
+                    line += W;
                 }
+                y = y + 1 == H ? -1 : y + 1;
             }
         }
+    }
+
+    /**
+     * Copies one image row of {@code W} floats from {@code map} at byte {@code at} into {@code grid} at {@code row}:
+     * in vectors, the last one overlapping the one before when {@code W} is not a multiple of 8. A bulk
+     * {@link MemorySegment#copy} has a fixed cost of some 20–30 ns, more than the copy of a 14- or 28-float row
+     * (bench/README.md).
+     */
+    private static void rowIn(MemorySegment map, long at, float[] grid, int row, int W) {
+        if (W < L) {
+            MemorySegment.copy(map, JAVA_FLOAT, at, grid, row, W);
+            return;
+        }
+        for (int x = 0; x < W - L; x += L) {
+            FloatVector.fromMemorySegment(S, map, at + (long) x * Float.BYTES, ORDER).intoArray(grid, row + x);
+        }
+        FloatVector.fromMemorySegment(S, map, at + (long) (W - L) * Float.BYTES, ORDER).intoArray(grid, row + W - L);
+    }
+
+    /** {@link #rowIn}'s way back: {@code W} floats of {@code grid} at {@code row} to {@code map} at byte {@code at}. */
+    private static void rowOut(float[] grid, int row, MemorySegment map, long at, int W) {
+        if (W < L) {
+            MemorySegment.copy(grid, row, map, JAVA_FLOAT, at, W);
+            return;
+        }
+        for (int x = 0; x < W - L; x += L) {
+            FloatVector.fromArray(S, grid, row + x).intoMemorySegment(map, at + (long) x * Float.BYTES, ORDER);
+        }
+        FloatVector.fromArray(S, grid, row + W - L).intoMemorySegment(map, at + (long) (W - L) * Float.BYTES, ORDER);
     }
 
     /**

@@ -17,6 +17,7 @@ import dev.residual.runtime.gemm.Backends;
 import dev.residual.runtime.gemm.Gemm;
 import dev.residual.runtime.ops.Fixtures.Buf;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -196,6 +197,27 @@ class DirectConv2dTest {
         }
         for (int i = 0; i < one.length; i++) {
             assertArrayEquals(one[i], two[i], "output " + i);
+        }
+    }
+
+    /**
+     * Rows are copied in and out in vectors of the Vector API, from and to the caller's segments: a heap segment over a
+     * {@code float[]} gives the bits a native one does.
+     */
+    @Test
+    void heapSegmentsGiveTheBitsOfNativeOnes() {
+        int C = 8, H = 12, W = 13, F = 8, n = 2;
+        SplittableRandom random = new SplittableRandom(29);
+        float[] x = toChannelMajor(uniform(random, n * C * H * W, -1, 1), n, C, H * W);
+        float[] w = uniform(random, F * C * 9, -1, 1);
+        float[] heapOut = new float[n * F * H * W];
+        try (Arena arena = Arena.ofShared()) {
+            Buf in = place(arena, x), weight = place(arena, w), out = empty(arena, heapOut.length);
+            Direct3x3.convolve(GEMM, in.seg(), in.off(), C, H, W, n, weight.seg(), weight.off(), F, false, out.seg(),
+                    out.off(), false);
+            Direct3x3.convolve(GEMM, MemorySegment.ofArray(x), 0, C, H, W, n, weight.seg(), weight.off(), F, false,
+                    MemorySegment.ofArray(heapOut), 0, false);
+            assertArrayEquals(out.read(heapOut.length), heapOut);
         }
     }
 
