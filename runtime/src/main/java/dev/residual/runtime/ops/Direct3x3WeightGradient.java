@@ -16,9 +16,12 @@ import jdk.incubator.vector.VectorSpecies;
  * pixel's own position and {@code dOut} is zero on the padding; each sum then runs over the chunk's grid as one flat
  * sequence, 8 positions a vector, and the 8 lanes are added up at the end.
  *
- * <p><b>Kernel.</b> Two filters × two channels × one row of three taps at a time: twelve vector accumulators held in
- * registers over the chunk, per 8 positions two loads of {@code dOut}, six (overlapping) loads of the input and
- * twelve fused multiply-adds.
+ * <p><b>Kernel.</b> The sums are numbered by term, {@code k = c·9 + t} for channel {@code c} and tap {@code t}, each
+ * one fixed offset into the input grid. Two filters × five terms at a time: ten vector accumulators held in registers
+ * over the chunk, per 8 positions two loads of {@code dOut}, five loads of the input and ten fused multiply-adds; the
+ * terms are padded to a multiple of five with copies of the first, whose sums are dropped. Twelve accumulators (two
+ * filters × two channels × a row of three taps) spilled out of AVX2's sixteen registers: one thread, one chunk of
+ * 16 × 28×28, 38–39 against 62–78 GFLOP/s (bench/README.md).
  *
  * <p><b>Why not im2col + GEMM.</b> For 16 channels that product is {@code 16 × 144}, as deep as the batch has pixels: a
  * shape OpenBLAS runs slowly, and its column matrix is nine times the input. Inside a ResNet-20 training step at batch
@@ -37,6 +40,8 @@ final class Direct3x3WeightGradient {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
     /** Floats per vector. */
     private static final int L = 8;
+    /** Terms (channel and tap) one kernel step sums for each of its two filters. */
+    private static final int TERMS = 5;
     /** The most slices a call is cut into: enough for the threads of any machine this runs on to share. */
     static final int MAX_SLICES = 8;
 
@@ -51,7 +56,7 @@ final class Direct3x3WeightGradient {
                         MemorySegment dOut, long dOutOff, int F, MemorySegment dWeight, long dwOff) {
         Task task = TASK.get();
         task.set(in, inOff, C, H, W, n, dOut, dOutOff, F);
-        long perUnit = ((long) task.evenC + 2L * task.pairsPerGroup) * task.plane * task.chunks / task.slices;
+        long perUnit = ((long) task.C + 2L * task.pairsPerGroup) * task.plane * task.chunks / task.slices;
         task.runOverChannels(task.slices * task.groups, perUnit);
         task.sumPartials(dWeight, dwOff);
     }
@@ -76,7 +81,10 @@ final class Direct3x3WeightGradient {
     private static final class Task extends ChannelRange {
         MemorySegment in, dOut;
         long inOff, dOutOff;
-        int C, H, W, n, F, evenC, evenF, chunk, chunks, slices, plane;
+        int C, H, W, n, F, evenF, chunk, chunks, slices, plane;
+        /** Terms {@code C·9} rounded up to a multiple of {@link #TERMS}, and each term's offset into the input grid. */
+        int terms;
+        int[] offsets = new int[0];
         /** Groups of filter pairs per slice, and pairs per group (the last group may have fewer). */
         int groups, pairsPerGroup;
         /** {@code [slice][f][c][t]}, each slice's sum; grown on demand and reused. */
@@ -92,7 +100,6 @@ final class Direct3x3WeightGradient {
             this.dOut = dOut;
             this.dOutOff = dOutOff;
             this.F = F;
-            evenC = (C + 1) & ~1;
             evenF = (F + 1) & ~1;
             chunk = Direct3x3.imagesPerChunk(C, F, H, W, n);
             chunks = (n + chunk - 1) / chunk;
@@ -102,6 +109,16 @@ final class Direct3x3WeightGradient {
             pairsPerGroup = (pairs + wanted - 1) / wanted;
             groups = (pairs + pairsPerGroup - 1) / pairsPerGroup;
             plane = Direct3x3.planeFloats(H, W, chunk);
+            terms = (C * 9 + TERMS - 1) / TERMS * TERMS;
+            if (offsets.length < terms) {
+                offsets = new int[terms];
+            }
+            int Wq = W + 1;
+            for (int k = 0; k < terms; k++) {
+                // A padding term repeats the first: it reads what exists, and its sums are never read.
+                int term = k < C * 9 ? k : 0;
+                offsets[k] = term / 9 * plane + (term % 9 / 3 - 1) * Wq + term % 3 - 1;
+            }
             partials = Direct3x3.grown(partials, slices * F * C * 9);
         }
 
@@ -109,11 +126,10 @@ final class Direct3x3WeightGradient {
         @Override
         void run(int from, int to) {
             Grids grids = GRIDS.get();
-            grids.in = Direct3x3.grown(grids.in, evenC * plane);
+            grids.in = Direct3x3.grown(grids.in, C * plane);
             grids.dOut = Direct3x3.grown(grids.dOut, evenF * plane);
-            grids.sums = Direct3x3.grown(grids.sums, evenF * evenC * 9 * L);
-            // An odd count's extra channel or filter is a zero grid, whatever an earlier call left there.
-            java.util.Arrays.fill(grids.in, C * plane, evenC * plane, 0f);
+            grids.sums = Direct3x3.grown(grids.sums, evenF * terms * L);
+            // An odd count's extra filter is a zero grid, whatever an earlier call left there.
             java.util.Arrays.fill(grids.dOut, F * plane, evenF * plane, 0f);
             // The chunk whose input grid this thread holds: the filter groups of a one-chunk slice share it.
             int packed = -1;
@@ -121,7 +137,7 @@ final class Direct3x3WeightGradient {
                 int slice = unit / groups;
                 int f0 = 2 * pairsPerGroup * (unit % groups);
                 int f1 = Math.min(evenF, f0 + 2 * pairsPerGroup);
-                java.util.Arrays.fill(grids.sums, f0 * evenC * 9 * L, f1 * evenC * 9 * L, 0f);
+                java.util.Arrays.fill(grids.sums, f0 * terms * L, f1 * terms * L, 0f);
                 int c0 = (int) ((long) chunks * slice / slices);
                 int c1 = (int) ((long) chunks * (slice + 1) / slices);
                 for (int k = c0; k < c1; k++) {
@@ -141,80 +157,66 @@ final class Direct3x3WeightGradient {
 
         /**
          * Adds this chunk's sums onto the accumulators of filters {@code [f0, f1)}: grid rows 1 to {@code rows − 1},
-         * the only ones where {@code dOut} may be non-zero, for each pair of those filters, each pair of channels and
-         * each row of taps.
+         * the only ones where {@code dOut} may be non-zero, for each pair of those filters and each five terms.
          */
         private void kernel(Grids grids, int f0, int f1, int rows) {
             int Wq = W + 1;
             int start = Direct3x3.MARGIN + Wq;
             int end = Direct3x3.MARGIN + (rows - 1) * Wq;
             for (int f = f0; f < f1; f += 2) {
-                for (int c = 0; c < evenC; c += 2) {
-                    for (int ky = 0; ky < 3; ky++) {
-                        block(grids, f, c, ky, (ky - 1) * Wq - 1, start, end);
-                    }
+                for (int k = 0; k < terms; k += TERMS) {
+                    block(grids, f, k, start, end);
                 }
             }
         }
 
-        /**
-         * Filters {@code f, f + 1} × channels {@code c, c + 1} × taps {@code 3·ky … 3·ky + 2}, whose input is read at
-         * {@code shift}, {@code shift + 1}, {@code shift + 2} from each position in {@code [start, end)}.
-         */
-        private void block(Grids grids, int f, int c, int ky, int shift, int start, int end) {
+        /** Filters {@code f, f + 1} × terms {@code k … k + 4}, over the positions {@code [start, end)}. */
+        private void block(Grids grids, int f, int k, int start, int end) {
             float[] input = grids.in, d = grids.dOut, sums = grids.sums;
-            int s0 = ((f * evenC + c) * 9 + 3 * ky) * L;
-            int s1 = s0 + 9 * L;
-            int s2 = s0 + evenC * 9 * L;
-            int s3 = s2 + 9 * L;
+            int[] at = offsets;
+            int s0 = (f * terms + k) * L;
+            int s1 = s0 + terms * L;
             FloatVector a0 = FloatVector.fromArray(S, sums, s0);
             FloatVector a1 = FloatVector.fromArray(S, sums, s0 + L);
             FloatVector a2 = FloatVector.fromArray(S, sums, s0 + 2 * L);
+            FloatVector a3 = FloatVector.fromArray(S, sums, s0 + 3 * L);
+            FloatVector a4 = FloatVector.fromArray(S, sums, s0 + 4 * L);
             FloatVector b0 = FloatVector.fromArray(S, sums, s1);
             FloatVector b1 = FloatVector.fromArray(S, sums, s1 + L);
             FloatVector b2 = FloatVector.fromArray(S, sums, s1 + 2 * L);
-            FloatVector e0 = FloatVector.fromArray(S, sums, s2);
-            FloatVector e1 = FloatVector.fromArray(S, sums, s2 + L);
-            FloatVector e2 = FloatVector.fromArray(S, sums, s2 + 2 * L);
-            FloatVector g0 = FloatVector.fromArray(S, sums, s3);
-            FloatVector g1 = FloatVector.fromArray(S, sums, s3 + L);
-            FloatVector g2 = FloatVector.fromArray(S, sums, s3 + 2 * L);
+            FloatVector b3 = FloatVector.fromArray(S, sums, s1 + 3 * L);
+            FloatVector b4 = FloatVector.fromArray(S, sums, s1 + 4 * L);
             int d0 = f * plane, d1 = d0 + plane;
-            int x0 = c * plane + shift, x1 = x0 + plane;
+            int x0 = at[k], x1 = at[k + 1], x2 = at[k + 2], x3 = at[k + 3], x4 = at[k + 4];
             for (int q = start; q < end; q += L) {
                 FloatVector dy0 = FloatVector.fromArray(S, d, d0 + q);
                 FloatVector dy1 = FloatVector.fromArray(S, d, d1 + q);
                 FloatVector x = FloatVector.fromArray(S, input, x0 + q);
                 a0 = x.fma(dy0, a0);
-                e0 = x.fma(dy1, e0);
-                x = FloatVector.fromArray(S, input, x0 + q + 1);
-                a1 = x.fma(dy0, a1);
-                e1 = x.fma(dy1, e1);
-                x = FloatVector.fromArray(S, input, x0 + q + 2);
-                a2 = x.fma(dy0, a2);
-                e2 = x.fma(dy1, e2);
+                b0 = x.fma(dy1, b0);
                 x = FloatVector.fromArray(S, input, x1 + q);
-                b0 = x.fma(dy0, b0);
-                g0 = x.fma(dy1, g0);
-                x = FloatVector.fromArray(S, input, x1 + q + 1);
-                b1 = x.fma(dy0, b1);
-                g1 = x.fma(dy1, g1);
-                x = FloatVector.fromArray(S, input, x1 + q + 2);
-                b2 = x.fma(dy0, b2);
-                g2 = x.fma(dy1, g2);
+                a1 = x.fma(dy0, a1);
+                b1 = x.fma(dy1, b1);
+                x = FloatVector.fromArray(S, input, x2 + q);
+                a2 = x.fma(dy0, a2);
+                b2 = x.fma(dy1, b2);
+                x = FloatVector.fromArray(S, input, x3 + q);
+                a3 = x.fma(dy0, a3);
+                b3 = x.fma(dy1, b3);
+                x = FloatVector.fromArray(S, input, x4 + q);
+                a4 = x.fma(dy0, a4);
+                b4 = x.fma(dy1, b4);
             }
             a0.intoArray(sums, s0);
             a1.intoArray(sums, s0 + L);
             a2.intoArray(sums, s0 + 2 * L);
+            a3.intoArray(sums, s0 + 3 * L);
+            a4.intoArray(sums, s0 + 4 * L);
             b0.intoArray(sums, s1);
             b1.intoArray(sums, s1 + L);
             b2.intoArray(sums, s1 + 2 * L);
-            e0.intoArray(sums, s2);
-            e1.intoArray(sums, s2 + L);
-            e2.intoArray(sums, s2 + 2 * L);
-            g0.intoArray(sums, s3);
-            g1.intoArray(sums, s3 + L);
-            g2.intoArray(sums, s3 + 2 * L);
+            b3.intoArray(sums, s1 + 3 * L);
+            b4.intoArray(sums, s1 + 4 * L);
         }
 
         /** Filters {@code [f0, f1)} of slice {@code slice}'s partial gradient: each accumulator's lanes in order. */
@@ -223,7 +225,7 @@ final class Direct3x3WeightGradient {
             for (int f = f0; f < f1; f++) {
                 for (int c = 0; c < C; c++) {
                     for (int t = 0; t < 9; t++) {
-                        int s = ((f * evenC + c) * 9 + t) * L;
+                        int s = (f * terms + c * 9 + t) * L;
                         float total = 0f;
                         for (int lane = 0; lane < L; lane++) {
                             total += sums[s + lane];
