@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
  * The generated code's convolution: {@link Conv2d}'s arguments and results, but computed directly instead of through
  * im2col and a GEMM where that pays, when the JVM has the Vector API: a 3×3, stride-1, padding-1 layer's forward and
  * input gradient by {@link Direct3x3} when the layer is large enough ({@link #direct}), its weight gradient by
- * {@link Direct3x3WeightGradient} when it is larger still ({@link #directWeightGradient}), and a batch of 1 or 2's
+ * {@link Direct3x3WeightGradient} ({@link #directWeightGradient}), and a batch of 1 or 2's
  * forward of any other layer larger than 1×1 by {@link DirectSmallBatch} ({@link #smallBatch}). Every other call is
  * {@link Conv2d}'s.
  *
@@ -66,9 +66,6 @@ public final class DirectConv2d {
      */
     static final int MIN_PIXELS = 196;
 
-    /** The fewest pixels for which the weight gradient is direct ({@link #directWeightGradient}). */
-    static final int MIN_PIXELS_WEIGHT_GRADIENT = 400;
-
     /** The largest batch {@link #smallBatch} takes. */
     static final int SMALL_BATCH = 2;
 
@@ -83,12 +80,7 @@ public final class DirectConv2d {
      * {@link #MIN_CHANNELS} input channels of at least {@link #MIN_PIXELS} pixels, with the kernel on, at any batch.
      */
     public static boolean direct(int C, int H, int W, int K, int stride, int pad) {
-        return direct3x3(C, H, W, K, stride, pad, MIN_PIXELS);
-    }
-
-    /** A 3×3, stride-1, padding-1 layer of at least {@link #MIN_CHANNELS} channels and {@code pixels}, kernels on. */
-    private static boolean direct3x3(int C, int H, int W, int K, int stride, int pad, int pixels) {
-        return ON && K == 3 && stride == 1 && pad == 1 && C >= MIN_CHANNELS && H * W >= pixels;
+        return ON && K == 3 && stride == 1 && pad == 1 && C >= MIN_CHANNELS && H * W >= MIN_PIXELS;
     }
 
     /**
@@ -149,16 +141,14 @@ public final class DirectConv2d {
     }
 
     /**
-     * Whether a convolution's weight gradient runs as {@link Direct3x3WeightGradient}: 3×3, stride 1, padding 1, at
-     * least {@link #MIN_CHANNELS} input channels of at least {@link #MIN_PIXELS_WEIGHT_GRADIENT} pixels, at any batch.
-     * Measured inside a ResNet-20 training step at batch 128 on 2 threads, both kernels on the same data in turn
-     * (bench/README.md): 9.9 against 15.9 ms for 16 channels of 28×28; 10.6 against 10.7 ms for 32 of 14×14 and
-     * 14.6 against 9.1 ms for 64 of 7×7, which stay with im2col + OpenBLAS: their grids are 13 and 23 % padding. A
-     * harness calling one layer in a loop agreed (best of 10: 8.1 against 17.6 ms, 8.7 against 11.4, 10.6 against
-     * 6.6).
+     * Whether a convolution's weight gradient runs as {@link Direct3x3WeightGradient}: the layers {@link #direct}
+     * takes. Measured at batch 128 on 2 threads, the two kernels alternating on the same data (bench/README.md): 5.8
+     * and 6.5 against 9.6 and 14.9 ms (medians of 15) for 32 channels of 14×14, which took im2col + OpenBLAS until
+     * the kernel's accumulators fitted the registers; 7.9 and 8.4 against 5.5 ms for 64 of 7×7, which {@link #direct}
+     * leaves to im2col too. Inside a ResNet-20 step before that change: 9.9 against 15.9 ms for 16 channels of 28×28.
      */
     public static boolean directWeightGradient(int C, int H, int W, int K, int stride, int pad) {
-        return direct3x3(C, H, W, K, stride, pad, MIN_PIXELS_WEIGHT_GRADIENT);
+        return direct(C, H, W, K, stride, pad);
     }
 
     /**
