@@ -76,7 +76,7 @@ public class ConvBenchmark {
         col = arena.allocate(Math.max(1, Conv2d.scratchSize(C, H, H, C, 3, 1, 1, batch)) * Float.BYTES, 64);
         generated = kernel.equals("generated");
         String path = !generated ? "im2col"
-                : DirectConv2d.smallBatch(C, H, H, C, 3, 1, 1, batch) ? "direct across filters (DirectSmallBatch)"
+                : DirectConv2d.acrossFilters(C, H, H, C, 3, 1, 1, batch) ? "direct across filters (DirectSmallBatch)"
                 : DirectConv2d.direct(C, H, H, 3, 1, 1) ? "direct 3×3" : "im2col";
         System.out.println("# " + layer + " batch " + batch + ", " + kernel + " forward: " + path);
     }

@@ -7,8 +7,8 @@ import java.lang.foreign.MemorySegment;
  * The generated code's convolution: {@link Conv2d}'s arguments and results, but computed directly instead of through
  * im2col and a GEMM where that pays, when the JVM has the Vector API: a 3×3, stride-1, padding-1 layer's forward and
  * input gradient by {@link Direct3x3} when the layer is large enough ({@link #direct}), its weight gradient by
- * {@link Direct3x3WeightGradient} ({@link #directWeightGradient}), and a batch of 1 or 2's
- * forward of any other layer larger than 1×1 by {@link DirectSmallBatch} ({@link #smallBatch}). Every other call is
+ * {@link Direct3x3WeightGradient} ({@link #directWeightGradient}), and the forward of any other layer larger than 1×1
+ * on a batch of 1 or 2, or strided, by {@link DirectSmallBatch} ({@link #acrossFilters}). Every other call is
  * {@link Conv2d}'s.
  *
  * <p>The interpreter keeps calling {@link Conv2d}, the generic kernel an eager framework would run; a kernel chosen
@@ -58,7 +58,7 @@ public final class DirectConv2d {
      * against 10.1–10.3 ms, best of 15; a training step's median 477.9 against 503.3, 521.1 against 555.6 and 489.0
      * against 511.4 ms in three of four alternating runs, 532.5 against 509.8 in the fourth); at 7×7 it loses (6.8–9.0
      * against 6.1–6.4 ms for 64 channels, where 23 % of its grid is padding). At batch 1 and 2 it also beats
-     * {@link #smallBatch}'s kernel at 14×14, since its own kernel reads taps and channels at fixed steps and its
+     * {@link DirectSmallBatch}'s kernel at 14×14, since its own kernel reads taps and channels at fixed steps and its
      * packed weights are kept: for 32 channels, best of 20,000 calls 30.7–31.2 against 34.5–35.9 µs at batch 1, medians
      * 105–113 against 125–127 µs at batch 2; a batch-1 ResNet-20 pass, alternating in one JVM, 2–7 % lower in min and
      * lower quartile. (Before the workers slept, 14×14 lost at batch 128, 10.1 against 9.3 ms, and the bound was 400
@@ -66,7 +66,7 @@ public final class DirectConv2d {
      */
     static final int MIN_PIXELS = 196;
 
-    /** The largest batch {@link #smallBatch} takes. */
+    /** The largest batch {@link #acrossFilters} takes for a stride-1 layer. */
     static final int SMALL_BATCH = 2;
 
     /**
@@ -90,20 +90,25 @@ public final class DirectConv2d {
     static final int MAX_PACKED = 1 << 18;
 
     /**
-     * Whether a convolution's forward on a batch of {@code n} runs as {@link DirectSmallBatch}: a batch of at most
-     * {@link #SMALL_BATCH}, a kernel larger than 1×1, {@code F} a multiple of 16, at least {@link #MIN_CHANNELS}
-     * input channels, and not a layer that {@link #direct} takes. Measured at batch 1 on 2 threads against im2col +
-     * OpenBLAS (best of 30 rounds, bench/README.md): 42 against 77 µs for 32 channels of 14×14, 45 against 72 for 64 of
-     * 7×7, 34–43 against 70–92 for the stride-2 3×3 layers; a 1×1 layer lost (17 against 12 µs), as did the layers
-     * {@link #direct} takes (at 28×28, 62 against 43 µs; at 14×14, see {@link #MIN_PIXELS}).
+     * Whether a convolution's forward on a batch of {@code n} runs as {@link DirectSmallBatch}, whose vectors run across
+     * filters: a batch of at most {@link #SMALL_BATCH} or a strided layer at any batch, a kernel larger than 1×1,
+     * {@code F} a multiple of 16, at least {@link #MIN_CHANNELS} input channels, and not a layer that {@link #direct}
+     * takes. Measured at batch 1 on 2 threads against im2col + OpenBLAS (best of 30 rounds, bench/README.md): 42
+     * against 77 µs for 32 channels of 14×14, 45 against 72 for 64 of 7×7, 34–43 against 70–92 for the stride-2 3×3
+     * layers; a 1×1 layer lost (17 against 12 µs), as did the layers {@link #direct} takes (at 28×28, 62 against 43 µs;
+     * at 14×14, see {@link #MIN_PIXELS}). On larger batches, 2 threads, the two alternating on the same data (medians
+     * of 25): the stride-2 layers 7.1 against 9.4 ms (16 → 32 channels, 28×28 → 14×14) and 5.5 against 6.4 ms
+     * (32 → 64, 14×14 → 7×7) at batch 128, 3.7 against 5.6 and 2.9 against 3.2 ms at batch 64, where im2col's gather
+     * of every other pixel is slow; 64 channels of 7×7 at stride 1 tied (9.6 against 11.3 ms, 4.0 against 4.0), so
+     * they stay with im2col + OpenBLAS.
      */
-    public static boolean smallBatch(int C, int H, int W, int F, int K, int stride, int pad, int n) {
-        return ON && n <= SMALL_BATCH && K > 1 && F % DirectSmallBatch.GROUP == 0 && C >= MIN_CHANNELS
-                && (long) F * C * K * K <= MAX_PACKED && !direct(C, H, W, K, stride, pad);
+    public static boolean acrossFilters(int C, int H, int W, int F, int K, int stride, int pad, int n) {
+        return ON && (n <= SMALL_BATCH || stride > 1) && K > 1 && F % DirectSmallBatch.GROUP == 0
+                && C >= MIN_CHANNELS && (long) F * C * K * K <= MAX_PACKED && !direct(C, H, W, K, stride, pad);
     }
 
     /**
-     * {@link Conv2d#forward}: {@link DirectSmallBatch} for a {@link #smallBatch} layer, else {@link Direct3x3} for a
+     * {@link Conv2d#forward}: {@link DirectSmallBatch} for a {@link #acrossFilters} layer, else {@link Direct3x3} for a
      * {@link #direct} one, else {@link Conv2d}'s.
      */
     public static void forward(Gemm gemm, MemorySegment in, long inOff, int C, int H, int W, int n,
@@ -124,7 +129,7 @@ public final class DirectConv2d {
                                MemorySegment weight, long wOff, int F, int K, int stride, int pad,
                                MemorySegment bias, long bOff, MemorySegment out, long outOff,
                                MemorySegment col, long colOff, long weightsVersion) {
-        if (smallBatch(C, H, W, F, K, stride, pad, n)) {
+        if (acrossFilters(C, H, W, F, K, stride, pad, n)) {
             DirectSmallBatch.forward(gemm, in, inOff, C, H, W, n, weight, wOff, F, K, stride, pad, out, outOff,
                     weightsVersion);
         } else if (direct(C, H, W, K, stride, pad)) {

@@ -12,16 +12,19 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A small batch's convolution forward, of any kernel size, stride and padding, computed directly in the Vector API
- * with the vectors running across filters: no column matrix, no GEMM, and no work on padding.
+ * with the vectors running across filters: no column matrix, no GEMM, and no work on padding. A strided layer's
+ * forward comes here at any batch ({@link DirectConv2d#acrossFilters}).
  *
  * <p><b>Why across filters.</b> At batch 1 a 14×14 or 7×7 map is too small for {@link Direct3x3}, whose vectors run
  * across pixels: a third of its 7×7 grid is padding. Here a vector holds eight filters' values at one output pixel,
  * so only real output pixels are computed, whatever the map's size or the stride, and each step's input values are
  * single floats broadcast to all lanes.
  *
- * <p><b>Layout.</b> The input is copied in bulk, channel by channel, each channel followed by one zero. A table made
- * once per geometry (image size, batch, kernel, stride, padding) gives, for every output pixel and tap, the input
- * index it reads, or that zero where the tap falls on padding; so stride and padding cost nothing in the kernel. The
+ * <p><b>Layout.</b> The input is copied in bulk, channel by channel, each channel after one zero. A table made
+ * once per geometry (image size, kernel, stride, padding) gives, for every output pixel and tap, the input index it
+ * reads, or that zero where the tap falls on padding; so stride and padding cost nothing in the kernel. The table is
+ * made for the largest batch seen and serves every smaller one (its first pixels are theirs), so a model called with
+ * batches of many sizes makes a new table only when the batch grows. The
  * weights are packed as {@code [group][tap][c][16]}, groups of sixteen filters. Packing reorders every weight, so the
  * packed copy is kept and reused while the weights it was made from are unchanged ({@link PackedWeights}): known when
  * a compiled model passes the weights version the packing was made at, else checked by comparing them with a copy
@@ -57,7 +60,7 @@ final class DirectSmallBatch {
      * wait for, where with one part per thread the caller would wait for the helper's whole half.
      */
     private static final int PARTS_PER_THREAD = 8;
-    /** How many layer geometries' tap tables a thread keeps: ResNet-20's small-batch layers have four per batch size. */
+    /** How many layer geometries' tap tables a thread keeps: ResNet-20's layers here have four. */
     private static final int GEOMETRIES = 16;
 
     /**
@@ -134,7 +137,10 @@ final class DirectSmallBatch {
         int C, T, units, runs, bands, plane;
         /** The batch's output pixels: also the floats between one output channel and the next in {@code out}. */
         int pixels;
-        /** The input, channel by channel: each channel's {@code n·H·W} floats, then one zero. */
+        /**
+         * The input, channel by channel: each channel one zero and then its {@code n·H·W} floats; after the last, one
+         * image's worth of floats that the last run's missing pixels may read when the table is a larger batch's.
+         */
         float[] input = new float[0];
         float[] weights;
         /** While speculating: the weights the bands compare with the copy in {@link #slot}, a slice each. */
@@ -145,10 +151,13 @@ final class DirectSmallBatch {
         volatile boolean changed;
         /**
          * Per output pixel (in the output's order, padded to whole runs) and tap: the index in a channel of
-         * {@link #input} it reads, or the channel's trailing zero where the tap falls on padding.
+         * {@link #input} it reads, or 0, the channel's leading zero, where the tap falls on padding.
          */
         int[] taps;
-        /** The tap tables of recent geometries (a model's layers take turns), and each one's H, W, n, K, stride, pad. */
+        /**
+         * The tap tables of recent geometries (a model's layers take turns), and each one's H, W, K, stride, pad and the
+         * batch it was made for.
+         */
         private final int[][] tables = new int[GEOMETRIES][];
         private final int[] geometries = new int[GEOMETRIES * 6];
         private int nextTable;
@@ -161,29 +170,40 @@ final class DirectSmallBatch {
             T = K * K;
             int OH = Conv2d.outputSize(H, K, stride, pad), OW = Conv2d.outputSize(W, K, stride, pad);
             pixels = n * OH * OW;
-            plane = n * H * W + 1;
+            plane = 1 + n * H * W;
             runs = (pixels + POINTS - 1) / POINTS;
             units = F / GROUP * runs;
             taps = tapsFor(H, W, n, K, stride, pad, OH, OW);
             int count = n * H * W;
-            input = Direct3x3.grown(input, C * plane);
+            input = Direct3x3.grown(input, C * plane + H * W);
             for (int c = 0; c < C; c++) {
-                MemorySegment.copy(in, JAVA_FLOAT, (inOff + (long) c * count) * Float.BYTES, input, c * plane, count);
-                input[c * plane + count] = 0f;
+                input[c * plane] = 0f;
+                MemorySegment.copy(in, JAVA_FLOAT, (inOff + (long) c * count) * Float.BYTES, input, c * plane + 1,
+                        count);
             }
         }
 
-        /** The tap table of this geometry: kept from an earlier call, or made now in place of the oldest. */
+        /**
+         * The tap table of this geometry for at least {@code n} images: kept from an earlier call, or made now, in
+         * place of this geometry's smaller one or else of the oldest.
+         */
         private int[] tapsFor(int H, int W, int n, int K, int stride, int pad, int OH, int OW) {
             int[] known = geometries;
-            for (int g = 0; g < GEOMETRIES; g++) {
+            int slot = -1;
+            for (int g = 0; g < GEOMETRIES && slot < 0; g++) {
                 int at = 6 * g;
-                if (tables[g] != null && known[at] == H && known[at + 1] == W && known[at + 2] == n
-                        && known[at + 3] == K && known[at + 4] == stride && known[at + 5] == pad) {
-                    return tables[g];
+                if (tables[g] != null && known[at] == H && known[at + 1] == W && known[at + 2] == K
+                        && known[at + 3] == stride && known[at + 4] == pad) {
+                    if (known[at + 5] >= n) {
+                        return tables[g];
+                    }
+                    slot = g;
                 }
             }
-            int zero = n * H * W;
+            if (slot < 0) {
+                slot = nextTable;
+                nextTable = (nextTable + 1) % GEOMETRIES;
+            }
             int[] table = new int[runs * POINTS * T];
             int p = 0;
             for (int i = 0; i < n; i++) {
@@ -192,22 +212,21 @@ final class DirectSmallBatch {
                         for (int t = 0; t < T; t++) {
                             int y = oy * stride - pad + t / K, x = ox * stride - pad + t % K;
                             boolean inside = y >= 0 && y < H && x >= 0 && x < W;
-                            table[p * T + t] = inside ? (i * H + y) * W + x : zero;
+                            table[p * T + t] = inside ? 1 + (i * H + y) * W + x : 0; // 0: the zero
                         }
                     }
                 }
             }
             // The last run's missing pixels read zeros: computed, never written out.
-            Arrays.fill(table, pixels * T, runs * POINTS * T, zero);
-            int at = 6 * nextTable;
+            Arrays.fill(table, pixels * T, runs * POINTS * T, 0);
+            int at = 6 * slot;
             known[at] = H;
             known[at + 1] = W;
-            known[at + 2] = n;
-            known[at + 3] = K;
-            known[at + 4] = stride;
-            known[at + 5] = pad;
-            tables[nextTable] = table;
-            nextTable = (nextTable + 1) % GEOMETRIES;
+            known[at + 2] = K;
+            known[at + 3] = stride;
+            known[at + 4] = pad;
+            known[at + 5] = n;
+            tables[slot] = table;
             return table;
         }
 

@@ -37,17 +37,18 @@ class DirectSmallBatchTest {
     private static final Gemm GEMM = Threads.gemm("auto", 2);
 
     @Test
-    void smallBatchesOfSmallImagesGoHere() {
-        assertTrue(DirectConv2d.smallBatch(64, 7, 7, 64, 3, 1, 1, 2), "stage 3");
-        assertTrue(DirectConv2d.smallBatch(16, 28, 28, 32, 3, 2, 1, 1), "a stride-2 layer");
-        assertTrue(DirectConv2d.smallBatch(32, 14, 14, 64, 3, 2, 1, 1), "stage 3's stride-2 layer");
-        assertFalse(DirectConv2d.smallBatch(16, 28, 28, 16, 3, 1, 1, 1), "28×28 stays with Direct3x3");
-        assertFalse(DirectConv2d.smallBatch(32, 14, 14, 32, 3, 1, 1, 1), "14×14 stays with Direct3x3");
-        assertFalse(DirectConv2d.smallBatch(64, 7, 7, 64, 3, 1, 1, 3), "a larger batch");
-        assertFalse(DirectConv2d.smallBatch(16, 28, 28, 32, 1, 2, 0, 1), "a 1×1 layer");
-        assertFalse(DirectConv2d.smallBatch(64, 7, 7, 24, 3, 1, 1, 1), "filters not a multiple of 16");
-        assertFalse(DirectConv2d.smallBatch(1, 28, 28, 16, 3, 1, 1, 1), "one input channel");
-        assertFalse(DirectConv2d.smallBatch(512, 7, 7, 512, 3, 1, 1, 1), "weights too large to keep packed");
+    void acrossFiltersesOfSmallImagesGoHere() {
+        assertTrue(DirectConv2d.acrossFilters(64, 7, 7, 64, 3, 1, 1, 2), "stage 3");
+        assertTrue(DirectConv2d.acrossFilters(16, 28, 28, 32, 3, 2, 1, 1), "a stride-2 layer");
+        assertTrue(DirectConv2d.acrossFilters(32, 14, 14, 64, 3, 2, 1, 1), "stage 3's stride-2 layer");
+        assertFalse(DirectConv2d.acrossFilters(16, 28, 28, 16, 3, 1, 1, 1), "28×28 stays with Direct3x3");
+        assertFalse(DirectConv2d.acrossFilters(32, 14, 14, 32, 3, 1, 1, 1), "14×14 stays with Direct3x3");
+        assertFalse(DirectConv2d.acrossFilters(64, 7, 7, 64, 3, 1, 1, 3), "a larger batch");
+        assertTrue(DirectConv2d.acrossFilters(16, 28, 28, 32, 3, 2, 1, 128), "a stride-2 layer, batch 128");
+        assertFalse(DirectConv2d.acrossFilters(16, 28, 28, 32, 1, 2, 0, 1), "a 1×1 layer");
+        assertFalse(DirectConv2d.acrossFilters(64, 7, 7, 24, 3, 1, 1, 1), "filters not a multiple of 16");
+        assertFalse(DirectConv2d.acrossFilters(1, 28, 28, 16, 3, 1, 1, 1), "one input channel");
+        assertFalse(DirectConv2d.acrossFilters(512, 7, 7, 512, 3, 1, 1, 1), "weights too large to keep packed");
     }
 
     static Stream<Arguments> shapes() {
@@ -59,7 +60,8 @@ class DirectSmallBatchTest {
                 Arguments.of(8, 9, 11, 16, 5, 2, 2, 2),    // a non-square image, a 5×5 kernel
                 Arguments.of(8, 1, 1, 16, 3, 1, 1, 1),     // one pixel: only the centre tap sees the image
                 Arguments.of(12, 6, 5, 48, 2, 1, 0, 1),    // an even kernel without padding
-                Arguments.of(8, 7, 7, 16, 3, 3, 0, 2));    // a stride as large as the kernel
+                Arguments.of(8, 7, 7, 16, 3, 3, 0, 2),     // a stride as large as the kernel
+                Arguments.of(16, 28, 28, 32, 3, 2, 1, 5)); // a stride-2 layer on a larger batch
     }
 
     @ParameterizedTest(name = "C{0} {1}×{2} F{3} K{4} s{5} p{6} n{7}")
@@ -158,6 +160,48 @@ class DirectSmallBatchTest {
         DirectSmallBatch.forward(GEMM, in.seg(), in.off(), C, H, W, n, weight.seg(), weight.off(), F, K, 1, 1,
                 out.seg(), out.off());
         assertClose(expected, magnitude, toNchw(out.read(n * F * H * W), n, F, H * W), 1e-5, what);
+    }
+
+    /**
+     * A tap table made for a larger batch serves every smaller one: the results are right whichever batch comes first,
+     * and batches of every size in turn, on more layer geometries × batch sizes than the tables kept, make no new table
+     * once the largest has come (a model trained on batches of many sizes allocates nothing).
+     */
+    @Test
+    void aLargerBatchsTableServesTheSmallerOnes() {
+        int C = 8, F = 16, K = 3, stride = 2, pad = 1;
+        int[] sizes = {9, 10, 11, 12};
+        SplittableRandom random = new SplittableRandom(13);
+        float[] w = uniform(random, F * C * K * K, -1, 1);
+        for (int n : new int[] {MAX_N, 2, 1, 4, 3}) {
+            int H = sizes[n % sizes.length], W = H;
+            float[] x = uniform(random, n * C * H * W, -1, 1);
+            int OH = Conv2d.outputSize(H, K, stride, pad), OW = Conv2d.outputSize(W, K, stride, pad);
+            double[] expected = new double[n * F * OH * OW], magnitude = new double[expected.length];
+            Conv2dTest.reference(x, w, null, n, C, H, W, F, K, stride, pad, expected, magnitude);
+            assertClose(expected, magnitude, run(C, H, W, F, K, stride, pad, n, x, w, 1), 1e-5, "batch " + n);
+        }
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        try (Arena arena = Arena.ofShared()) {
+            Buf in = place(arena, uniform(random, MAX_N * C * 12 * 12, -1, 1));
+            Buf weight = place(arena, w);
+            Buf out = empty(arena, (long) MAX_N * F * 6 * 6);
+            long bytes = -1;
+            for (int round = 0; round < 20 && bytes != 0; round++) {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 20; i++) { // long enough for the JIT to compile the kernel
+                    for (int n = 1; n <= MAX_N; n++) {
+                        for (int H : sizes) {
+                            DirectSmallBatch.forward(GEMM, in.seg(), in.off(), C, H, H, n, weight.seg(), weight.off(),
+                                    F, K, stride, pad, out.seg(), out.off());
+                        }
+                    }
+                }
+                bytes = threads.getCurrentThreadAllocatedBytes() - before;
+            }
+            assertEquals(0, bytes, "bytes allocated by 400 calls over twenty geometry and batch pairs after warm-up");
+        }
     }
 
     @Test
