@@ -280,7 +280,7 @@ final class Direct3x3 {
             // The row within its image and the image's first pixel, stepped along rather than divided out per row:
             // two integer divisions cost more than copying a 14-float row (bench/README.md).
             int y = g0 % (H + 1) - 1;
-            long line = mapOff + ((long) c * n + s0 + g0 / (H + 1)) * H * W + (long) Math.max(y, 0) * W;
+            long line = firstLine(mapOff, c, H, W, n, s0, g0);
             for (int g = g0; g < g1; g++) {
                 int row = base + g * Wq;
                 if (y < 0) {
@@ -307,7 +307,7 @@ final class Direct3x3 {
         for (int f = f0; f < f1; f++) {
             // Stepped along, as in toGrid.
             int y = y0;
-            long line = mapOff + ((long) f * n + s0 + g0 / (H + 1)) * H * W + (long) Math.max(y, 0) * W;
+            long line = firstLine(mapOff, f, H, W, n, s0, g0);
             for (int g = g0; g < g1; g++) {
                 if (y >= 0) {
                     rowOut(grid, f * plane + MARGIN + g * Wq, map, line * Float.BYTES, W);
@@ -316,6 +316,15 @@ final class Direct3x3 {
                 y = y + 1 == H ? -1 : y + 1;
             }
         }
+    }
+
+    /**
+     * The map's offset, in floats, of the first image line at or after grid row {@code g0} in channel {@code c}'s
+     * grid of images {@code s0, s0 + 1, …}: that row's own line, or the first line of the image below a zero row.
+     */
+    private static long firstLine(long mapOff, int c, int H, int W, int n, int s0, int g0) {
+        int y = g0 % (H + 1) - 1;
+        return mapOff + ((long) c * n + s0 + g0 / (H + 1)) * H * W + (long) Math.max(y, 0) * W;
     }
 
     /**

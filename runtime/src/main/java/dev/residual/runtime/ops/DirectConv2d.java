@@ -52,17 +52,17 @@ public final class DirectConv2d {
     }
 
     /**
-     * The fewest pixels per image for which the direct kernel runs (forward and input gradient). Measured on ResNet-20's
-     * layers, 2 threads, with OpenBLAS's idle workers asleep ({@code OpenBlasSpin}; bench/README.md): at 14×14 and
-     * batch 128 it beats im2col + OpenBLAS for 32 channels (forward 5.9–8.0 against 10.3 ms, input gradient 7.3–8.8
-     * against 10.1–10.3 ms, best of 15; a training step's median 477.9 against 503.3, 521.1 against 555.6 and 489.0
-     * against 511.4 ms in three of four alternating runs, 532.5 against 509.8 in the fourth); at 7×7 it loses (6.8–9.0
-     * against 6.1–6.4 ms for 64 channels, where 23 % of its grid is padding). At batch 1 and 2 it also beats
-     * {@link DirectSmallBatch}'s kernel at 14×14, since its own kernel reads taps and channels at fixed steps and its
-     * packed weights are kept: for 32 channels, best of 20,000 calls 30.7–31.2 against 34.5–35.9 µs at batch 1, medians
-     * 105–113 against 125–127 µs at batch 2; a batch-1 ResNet-20 pass, alternating in one JVM, 2–7 % lower in min and
-     * lower quartile. (Before the workers slept, 14×14 lost at batch 128, 10.1 against 9.3 ms, and the bound was 400
-     * beyond batch 2.)
+     * The fewest pixels per image for which the direct kernels run: forward, input gradient and weight gradient ({@link
+     * #directWeightGradient}). Measured on ResNet-20's layers, 2 threads, with OpenBLAS's idle workers asleep ({@code
+     * OpenBlasSpin}; bench/README.md): at 14×14 and batch 128 it beats im2col + OpenBLAS for 32 channels (forward
+     * 5.9–8.0 against 10.3 ms, input gradient 7.3–8.8 against 10.1–10.3 ms, best of 15; a training step's median 477.9
+     * against 503.3, 521.1 against 555.6 and 489.0 against 511.4 ms in three of four alternating runs, 532.5 against
+     * 509.8 in the fourth); at 7×7 it loses (6.8–9.0 against 6.1–6.4 ms for 64 channels, where 23 % of its grid is
+     * padding). At batch 1 and 2 it also beats {@link DirectSmallBatch}'s kernel at 14×14, since its own kernel reads
+     * taps and channels at fixed steps and its packed weights are kept: for 32 channels, best of 20,000 calls 30.7–31.2
+     * against 34.5–35.9 µs at batch 1, medians 105–113 against 125–127 µs at batch 2; a batch-1 ResNet-20 pass,
+     * alternating in one JVM, 2–7 % lower in min and lower quartile. (Before the workers slept, 14×14 lost at batch
+     * 128, 10.1 against 9.3 ms, and the bound was 400 beyond batch 2.)
      */
     static final int MIN_PIXELS = 196;
 

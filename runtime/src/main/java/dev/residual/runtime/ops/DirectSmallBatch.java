@@ -138,8 +138,9 @@ final class DirectSmallBatch {
         /** The batch's output pixels: also the floats between one output channel and the next in {@code out}. */
         int pixels;
         /**
-         * The input, channel by channel: each channel one zero and then its {@code n·H·W} floats; after the last, one
-         * image's worth of floats that the last run's missing pixels may read when the table is a larger batch's.
+         * The input, channel by channel: each channel one zero and then its {@code n·H·W} floats; after the last, the
+         * {@code POINTS − 1} images' worth of floats that the last run's missing pixels (up to {@code POINTS − 1}, in as
+         * many images when the output is one pixel) may read when the table is a larger batch's.
          */
         float[] input = new float[0];
         float[] weights;
@@ -175,7 +176,7 @@ final class DirectSmallBatch {
             units = F / GROUP * runs;
             taps = tapsFor(H, W, n, K, stride, pad, OH, OW);
             int count = n * H * W;
-            input = Direct3x3.grown(input, C * plane + H * W);
+            input = Direct3x3.grown(input, C * plane + (POINTS - 1) * H * W);
             for (int c = 0; c < C; c++) {
                 input[c * plane] = 0f;
                 MemorySegment.copy(in, JAVA_FLOAT, (inOff + (long) c * count) * Float.BYTES, input, c * plane + 1,
